@@ -1,0 +1,109 @@
+/**
+ * The wire protocol's names and numbers, shared by the relay and the SDK so
+ * that nothing else spells a header or an error code (see PROTOCOL.md).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+
+export const DEFAULT_PORT = 37791;
+export const DEFAULT_TIMEOUT_SECONDS = 60;
+
+/** Header names, lower case as Node exposes them on IncomingMessage. */
+export const HEADER_API_KEY = 'x-remoted-apikey';
+export const HEADER_WEBROUTE_VERSION = 'webroute-version';
+export const HEADER_WEBROUTE_ID = 'webroute-id';
+export const HEADER_WEBROUTE_TIMEOUT = 'webroute-timeout';
+export const HEADER_WEBROUTE_ACCEPT = 'sec-webroute-accept';
+
+/** The same headers as written on the wire, in the original's spelling. */
+export const WIRE_HEADER_API_KEY = 'X-Remoted-APIKey';
+export const WIRE_HEADER_WEBROUTE_VERSION = 'WebRoute-Version';
+export const WIRE_HEADER_WEBROUTE_ID = 'WebRoute-ID';
+export const WIRE_HEADER_WEBROUTE_TIMEOUT = 'WebRoute-Timeout';
+export const WIRE_HEADER_WEBROUTE_ACCEPT = 'Sec-WebRoute-Accept';
+
+export const WEBROUTE_UPGRADE = 'webroute';
+export const WEBSOCKET_UPGRADE = 'websocket';
+export const WEBROUTE_VERSION = '1';
+export const WEBROUTE_GUID = 'BE7204BD-47E6-49EE-9B0D-016E370644B2';
+
+/** The SDKs send 64 random [A-Za-z0-9] as a WebRoute id, and keys have the same form. */
+export const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+export const ID_LENGTH = 64;
+
+export type ErrorCode =
+  | 'invalid_missing_apikey'
+  | 'invalid_request'
+  | 'missing_destination'
+  | 'path_in_use'
+  | 'headers_too_large'
+  | 'over_capacity';
+
+/** The HTTP status the relay answers with for each error code. */
+export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
+  invalid_missing_apikey: 403,
+  invalid_request: 400,
+  missing_destination: 502,
+  path_in_use: 409,
+  headers_too_large: 431,
+  over_capacity: 503,
+};
+
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as readonly ErrorCode[];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_STATUS, value);
+}
+
+/** The JSON body of every refusal. */
+export interface ErrorBody {
+  success: false;
+  error: string;
+  errorcode: ErrorCode;
+}
+
+/** What the relay tells a listener about a waiting dialer: keys in this order. */
+export interface NotifyMessage {
+  ipaddr: string;
+  id: string;
+  timeout: number;
+}
+
+/** Value of Sec-WebRoute-Accept for a WebRoute id. */
+export function webRouteAccept(id: string): string {
+  return createHash('sha1').update(id + WEBROUTE_GUID).digest('base64');
+}
+
+/** Random characters of [A-Za-z0-9] (64 by default), as the original SDKs and installer make ids and keys. */
+export function randomToken(length: number = ID_LENGTH): string {
+  // Rejection sampling keeps every character equally likely: 248 = 4 * 62.
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248) out += ID_ALPHABET[byte % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+/** An address in the original's `ipaddr` form: `1.2.3.4:5` or `[::1]:5`. */
+export function formatAddress(address: string | undefined, port: number | undefined): string {
+  const host = address ?? '';
+  const bare = host.startsWith('::ffff:') && host.includes('.') ? host.slice(7) : host;
+  return bare.includes(':') ? `[${bare}]:${port ?? 0}` : `${bare}:${port ?? 0}`;
+}
+
+/**
+ * A refusal by the relay (or a failure the SDK reports in the relay's terms).
+ * Branch on `code`, never on the message.
+ */
+export class RemotedError extends Error {
+  override name = 'RemotedError';
+  constructor(
+    readonly code: ErrorCode | 'timeout' | 'upgrade_required' | 'protocol_error',
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}

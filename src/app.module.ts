@@ -1,0 +1,17 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { Config } from './config/config';
+import { ConfigModule } from './config/config.module';
+import { KeysModule } from './keys/keys.module';
+import { LoggingModule } from './logging/logging.module';
+import { RelayModule } from './relay/relay.module';
+
+@Module({})
+export class AppModule {
+  static register(config: Config, logger: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.register(config), LoggingModule.register(logger), KeysModule, RelayModule],
+    };
+  }
+}

@@ -1,0 +1,25 @@
+/** Builds and starts the whole relay: what main.ts runs, and what end-to-end tests start. */
+import type { AddressInfo } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { Logger } from 'pino';
+import { AppModule } from './app.module';
+import type { Config } from './config/config';
+import { NestPinoLogger } from './logging/nest-logger';
+import { RelayHttpAdapter } from './relay/relay-http-adapter';
+
+export interface RunningRelay {
+  app: INestApplication;
+  /** The port the relay listens on (the configured one, or the one picked for 0). */
+  port: number;
+}
+
+export async function createRelayApp(config: Config, logger: Logger): Promise<RunningRelay> {
+  const app = await NestFactory.create(AppModule.register(config, logger), new RelayHttpAdapter(config.limits), {
+    logger: new NestPinoLogger(logger),
+    bodyParser: false,
+  });
+  await app.listen(config.port, config.host);
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  return { app, port };
+}

@@ -1,0 +1,59 @@
+/** API keys: what the relay and the control plane know about a key, never its secret. */
+export const KEY_ROLES = ['server', 'client', 'admin'] as const;
+export type KeyRole = (typeof KEY_ROLES)[number];
+
+export interface ApiKey {
+  /** Public id, safe to log and show; the secret is never stored. */
+  id: string;
+  role: KeyRole;
+  label: string;
+  /** Path patterns the key may use; empty means every path. */
+  scopes: readonly string[];
+  createdAt: Date;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export interface CreateKeyInput {
+  role: KeyRole;
+  label?: string;
+  scopes?: readonly string[];
+  expiresAt?: Date | null;
+  /** A given secret (bootstrap keys); otherwise one is generated. */
+  secret?: string;
+}
+
+export interface ListKeysQuery {
+  role?: KeyRole;
+  includeRevoked?: boolean;
+  /** Keys whose id sorts after this one (pagination cursor). */
+  afterId?: string;
+  limit?: number;
+}
+
+export interface UpdateKeyInput {
+  label?: string;
+  scopes?: readonly string[];
+}
+
+/**
+ * Where keys live. The embedded SQLite store implements it; a shared store
+ * (for several relays) can implement the same contract.
+ */
+export interface KeyStore {
+  /** Returns the new key and its secret: the only time the secret is seen. */
+  create(input: CreateKeyInput): Promise<{ key: ApiKey; secret: string }>;
+  /** The key whose secret this is, revoked or expired ones included. */
+  findBySecret(secret: string): Promise<ApiKey | undefined>;
+  get(id: string): Promise<ApiKey | undefined>;
+  list(query?: ListKeysQuery): Promise<ApiKey[]>;
+  update(id: string, input: UpdateKeyInput): Promise<ApiKey | undefined>;
+  /** Marks the key revoked (idempotent); undefined when no such key. */
+  revoke(id: string): Promise<ApiKey | undefined>;
+  count(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function isUsable(key: ApiKey, now: Date = new Date()): boolean {
+  return key.revokedAt === null && (key.expiresAt === null || key.expiresAt.getTime() > now.getTime());
+}

@@ -1,0 +1,140 @@
+/** The embedded key store: one SQLite file in the data directory. */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ApiKey, CreateKeyInput, KeyRole, KeyStore, ListKeysQuery, UpdateKeyInput } from './api-key';
+import { digestsEqual, generateKeyId, generateSecret, hashSecret } from './key-secret';
+
+interface KeyRow {
+  id: string;
+  secret_hash: Buffer;
+  role: KeyRole;
+  label: string;
+  scopes: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS api_keys (
+  id          TEXT PRIMARY KEY,
+  secret_hash BLOB NOT NULL UNIQUE,
+  role        TEXT NOT NULL CHECK (role IN ('server', 'client', 'admin')),
+  label       TEXT NOT NULL DEFAULT '',
+  scopes      TEXT NOT NULL DEFAULT '[]',
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER,
+  revoked_at  INTEGER
+);
+`;
+
+const DEFAULT_LIST_LIMIT = 1000;
+
+export class SqliteKeyStore implements KeyStore {
+  private readonly db: Database.Database;
+  private readonly byHash: Database.Statement<[Buffer], KeyRow>;
+  private readonly byId: Database.Statement<[string], KeyRow>;
+
+  constructor(readonly file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.byHash = this.db.prepare('SELECT * FROM api_keys WHERE secret_hash = ?');
+    this.byId = this.db.prepare('SELECT * FROM api_keys WHERE id = ?');
+  }
+
+  async create(input: CreateKeyInput): Promise<{ key: ApiKey; secret: string }> {
+    const secret = input.secret ?? generateSecret();
+    const row: KeyRow = {
+      id: generateKeyId(),
+      secret_hash: hashSecret(secret),
+      role: input.role,
+      label: input.label ?? '',
+      scopes: JSON.stringify(input.scopes ?? []),
+      created_at: Date.now(),
+      expires_at: input.expiresAt ? input.expiresAt.getTime() : null,
+      revoked_at: null,
+    };
+    this.db
+      .prepare(
+        `INSERT INTO api_keys (id, secret_hash, role, label, scopes, created_at, expires_at, revoked_at)
+         VALUES (@id, @secret_hash, @role, @label, @scopes, @created_at, @expires_at, @revoked_at)`,
+      )
+      .run(row);
+    return { key: toKey(row), secret };
+  }
+
+  async findBySecret(secret: string): Promise<ApiKey | undefined> {
+    const digest = hashSecret(secret);
+    const row = this.byHash.get(digest);
+    return row && digestsEqual(row.secret_hash, digest) ? toKey(row) : undefined;
+  }
+
+  async get(id: string): Promise<ApiKey | undefined> {
+    const row = this.byId.get(id);
+    return row ? toKey(row) : undefined;
+  }
+
+  async list(query: ListKeysQuery = {}): Promise<ApiKey[]> {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: query.limit ?? DEFAULT_LIST_LIMIT };
+    if (query.role) {
+      where.push('role = @role');
+      params.role = query.role;
+    }
+    if (!query.includeRevoked) where.push('revoked_at IS NULL');
+    if (query.afterId) {
+      where.push('id > @afterId');
+      params.afterId = query.afterId;
+    }
+    const sql = `SELECT * FROM api_keys ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT @limit`;
+    return (this.db.prepare(sql).all(params) as KeyRow[]).map(toKey);
+  }
+
+  async update(id: string, input: UpdateKeyInput): Promise<ApiKey | undefined> {
+    const sets: string[] = [];
+    const params: Record<string, unknown> = { id };
+    if (input.label !== undefined) {
+      sets.push('label = @label');
+      params.label = input.label;
+    }
+    if (input.scopes !== undefined) {
+      sets.push('scopes = @scopes');
+      params.scopes = JSON.stringify(input.scopes);
+    }
+    if (sets.length > 0) this.db.prepare(`UPDATE api_keys SET ${sets.join(', ')} WHERE id = @id`).run(params);
+    return this.get(id);
+  }
+
+  async revoke(id: string): Promise<ApiKey | undefined> {
+    this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(Date.now(), id);
+    return this.get(id);
+  }
+
+  async count(): Promise<number> {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM api_keys').get() as { n: number }).n;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  isOpen(): boolean {
+    return this.db.open;
+  }
+}
+
+function toKey(row: KeyRow): ApiKey {
+  return {
+    id: row.id,
+    role: row.role,
+    label: row.label,
+    scopes: JSON.parse(row.scopes) as string[],
+    createdAt: new Date(row.created_at),
+    expiresAt: row.expires_at === null ? null : new Date(row.expires_at),
+    revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
+  };
+}

@@ -1,0 +1,31 @@
+/** Bootstrap only: config, the app, its port, the keys of a first start, shutdown on signals. */
+import 'reflect-metadata';
+import { createRelayApp } from './create-relay-app';
+import { KeysService } from './keys/keys.service';
+import { describeGeneratedKeys } from './keys/bootstrap-keys';
+import { ConfigError, loadConfig } from './config/load-config';
+import { createLogger } from './logging/create-logger';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig({ argv: process.argv.slice(2), env: process.env });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`remoted: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const { app, port } = await createRelayApp(config, logger);
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  logger.info({ host: config.host, port, dataDir: config.dataDir }, 'relay listening');
+  const generated = app.get(KeysService).takeGeneratedKeys();
+  if (generated.length > 0) process.stdout.write(describeGeneratedKeys(generated, config.host, port));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`remoted: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,78 @@
+/**
+ * Every raw HTTP answer the relay writes on a socket it took over: the only
+ * place that spells a status line. A refusal ends the socket, and destroys
+ * it once the answer is flushed, so no refused connection lingers.
+ */
+import type { Duplex } from 'node:stream';
+import {
+  ERROR_STATUS,
+  type ErrorBody,
+  type ErrorCode,
+  WEBROUTE_UPGRADE,
+  WEBROUTE_VERSION,
+  WIRE_HEADER_WEBROUTE_ACCEPT,
+  WIRE_HEADER_WEBROUTE_VERSION,
+  webRouteAccept,
+} from '@remoted/sdk/protocol';
+import { STATUS_CODES } from 'node:http';
+
+/** The sentence each refusal carries unless a more precise one is given. */
+export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = {
+  invalid_missing_apikey: 'Invalid or missing API key.',
+  invalid_request: 'Invalid request.',
+  missing_destination: 'No listener is available on this path.',
+  path_in_use: 'Another listener is already listening on this path.',
+  headers_too_large: 'Request headers are too large.',
+  over_capacity: 'The relay is over capacity for this request. Try again later.',
+};
+
+export function errorBody(code: ErrorCode, message: string = ERROR_MESSAGES[code]): string {
+  const body: ErrorBody = { success: false, error: message, errorcode: code };
+  return JSON.stringify(body);
+}
+
+export function errorHeaders(body: string): Record<string, string> {
+  return {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, no-store, must-revalidate',
+    'Content-Length': String(Buffer.byteLength(body)),
+    Connection: 'close',
+  };
+}
+
+/** Refuses with the JSON error of the protocol. */
+export function replyError(socket: Duplex, code: ErrorCode, message?: string): void {
+  const body = errorBody(code, message);
+  writeAndClose(socket, ERROR_STATUS[code], errorHeaders(body), body);
+}
+
+/** 426: the WebRoute version is not one this relay speaks. */
+export function replyUpgradeRequired(socket: Duplex): void {
+  writeAndClose(socket, 426, { [WIRE_HEADER_WEBROUTE_VERSION]: WEBROUTE_VERSION, 'Content-Length': '0', Connection: 'close' }, '');
+}
+
+/** 504: no dial-back within the relay's default timeout. */
+export function replyTimeout(socket: Duplex): void {
+  writeAndClose(socket, 504, { [WIRE_HEADER_WEBROUTE_VERSION]: WEBROUTE_VERSION, 'Content-Length': '0', Connection: 'close' }, '');
+}
+
+/** The 101 each half of a link gets; the socket stays open for the link. */
+export function replySwitching(socket: Duplex, id: string): void {
+  socket.write(
+    'HTTP/1.1 101 Switching Protocols\r\n' +
+      `Upgrade: ${WEBROUTE_UPGRADE}\r\n` +
+      'Connection: Upgrade\r\n' +
+      `${WIRE_HEADER_WEBROUTE_ACCEPT}: ${webRouteAccept(id)}\r\n\r\n`,
+  );
+}
+
+function writeAndClose(socket: Duplex, status: number, headers: Record<string, string>, body: string): void {
+  if (socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
+  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+  socket.once('finish', () => socket.destroy());
+  socket.end(`${head}\r\n${body}`);
+}

@@ -1,0 +1,14 @@
+/** What the data plane's plain classes share: built once by RelayService, passed by constructor. */
+import type { Logger } from 'pino';
+import type { Config } from '../config/config';
+import type { RelayEvents } from './relay-events';
+import type { RouteRegistry } from './route-registry';
+
+export interface RelayContext {
+  readonly config: Config;
+  readonly registry: RouteRegistry;
+  readonly events: RelayEvents;
+  readonly log: Logger;
+  /** Epoch ms; tests may pass their own clock. */
+  now(): number;
+}

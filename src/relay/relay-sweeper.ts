@@ -1,0 +1,38 @@
+/**
+ * One timer for all deadlines of the data plane, rather than one per socket:
+ * dialers not linked in time get 504, links idle for their timeout are closed,
+ * and listeners are pinged on their own, slower round.
+ */
+import type { RelayContext } from './relay-context';
+
+export class RelaySweeper {
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ctx: RelayContext) {}
+
+  start(): void {
+    this.sweepTimer = setInterval(() => this.sweep(this.ctx.now()), this.ctx.config.sweepIntervalMs).unref();
+    this.pingTimer = setInterval(() => this.pingListeners(), this.ctx.config.listenerPingIntervalMs).unref();
+  }
+
+  stop(): void {
+    clearInterval(this.sweepTimer);
+    clearInterval(this.pingTimer);
+  }
+
+  sweep(now: number): void {
+    const { registry, events } = this.ctx;
+    const expired = [...registry.waitingDialers()].filter((dialer) => now >= dialer.deadlineMs);
+    for (const dialer of expired) {
+      registry.removeWaitingDialer(dialer);
+      dialer.answerTimeout();
+      events.emit('dialer:end', { path: dialer.path, dialerAddress: dialer.address, reason: 'timeout' });
+    }
+    for (const link of registry.links()) link.checkIdle(now);
+  }
+
+  pingListeners(): void {
+    for (const listener of [...this.ctx.registry.listeners()]) listener.ping();
+  }
+}

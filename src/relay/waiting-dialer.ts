@@ -1,0 +1,59 @@
+/**
+ * A dialer that asked for a link and waits for the listener's dial-back. It
+ * owns the dialer's socket until it is linked or answered: the socket is
+ * paused at once, so only what came with the headers (`head`, bounded) is
+ * held here and the kernel holds the rest.
+ */
+import type { Socket } from 'node:net';
+import type { ApiKey } from '../keys/api-key';
+import { replyError, replyTimeout } from './http-reply';
+
+export class WaitingDialer {
+  private ended = false;
+
+  constructor(
+    readonly path: string,
+    /** The WebRoute id the dialer chose. */
+    readonly id: string,
+    readonly socket: Socket,
+    readonly head: Buffer,
+    readonly key: ApiKey,
+    readonly address: string,
+    readonly timeoutSeconds: number,
+    /** When the relay answers 504 (epoch ms). */
+    readonly deadlineMs: number,
+    readonly listenerId: string,
+    /** Only the key that holds the route may dial back. */
+    readonly listenerKeyId: string,
+    readonly since: Date = new Date(),
+  ) {
+    socket.pause();
+  }
+
+  get isEnded(): boolean {
+    return this.ended || this.socket.destroyed;
+  }
+
+  /** Hands the socket over to a link: from now on the link owns it. */
+  release(): void {
+    this.ended = true;
+  }
+
+  answerTimeout(): void {
+    if (this.finish()) replyTimeout(this.socket);
+  }
+
+  answerListenerGone(): void {
+    if (this.finish()) replyError(this.socket, 'missing_destination', 'The listener on this path went away.');
+  }
+
+  answerShutdown(): void {
+    if (this.finish()) replyError(this.socket, 'over_capacity', 'The relay is shutting down.');
+  }
+
+  private finish(): boolean {
+    if (this.ended) return false;
+    this.ended = true;
+    return true;
+  }
+}

@@ -1,0 +1,72 @@
+/** Pure functions that read an upgrade request: what it asks for, on which path, with which id and timeout. */
+import type { IncomingMessage } from 'node:http';
+import {
+  HEADER_API_KEY,
+  HEADER_WEBROUTE_ID,
+  HEADER_WEBROUTE_TIMEOUT,
+  HEADER_WEBROUTE_VERSION,
+  WEBROUTE_UPGRADE,
+  WEBROUTE_VERSION,
+  WEBSOCKET_UPGRADE,
+} from '@remoted/sdk/protocol';
+
+export type UpgradeKind = 'websocket' | 'webroute' | 'other';
+
+export function upgradeKind(req: IncomingMessage): UpgradeKind {
+  const upgrade = (req.headers.upgrade ?? '').trim().toLowerCase();
+  if (upgrade === WEBSOCKET_UPGRADE) return 'websocket';
+  if (upgrade === WEBROUTE_UPGRADE) return 'webroute';
+  return 'other';
+}
+
+/**
+ * The route: the request target's path, without the query string (which is
+ * ignored for routing), also when the target is in absolute form.
+ */
+export function routePath(url: string | undefined): string {
+  let target = url ?? '/';
+  if (!target.startsWith('/')) {
+    try {
+      target = new URL(target).pathname;
+    } catch {
+      return '/';
+    }
+  }
+  const end = target.search(/[?#]/);
+  const path = end === -1 ? target : target.slice(0, end);
+  return path === '' ? '/' : path;
+}
+
+export function apiKeyOf(req: IncomingMessage): string | undefined {
+  return singleHeader(req, HEADER_API_KEY);
+}
+
+export type WebRouteRequest =
+  | { ok: true; id: string; requestedTimeoutSeconds: number | undefined }
+  | { ok: false; problem: 'version' | 'missing_id' };
+
+/** Reads WebRoute-Version, WebRoute-ID and WebRoute-Timeout. */
+export function parseWebRouteRequest(req: IncomingMessage): WebRouteRequest {
+  if (singleHeader(req, HEADER_WEBROUTE_VERSION) !== WEBROUTE_VERSION) return { ok: false, problem: 'version' };
+  const id = singleHeader(req, HEADER_WEBROUTE_ID);
+  if (!id) return { ok: false, problem: 'missing_id' };
+  return { ok: true, id, requestedTimeoutSeconds: positiveInteger(singleHeader(req, HEADER_WEBROUTE_TIMEOUT)) };
+}
+
+/** A side's effective timeout: the relay's default or its own request, whichever is larger. */
+export function effectiveTimeoutSeconds(defaultSeconds: number, requestedSeconds: number | undefined): number {
+  return requestedSeconds === undefined ? defaultSeconds : Math.max(defaultSeconds, requestedSeconds);
+}
+
+function positiveInteger(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d+$/.test(value)) return undefined;
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+function singleHeader(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  const text = Array.isArray(value) ? value[0] : value;
+  const trimmed = text?.trim();
+  return trimmed === '' ? undefined : trimmed;
+}

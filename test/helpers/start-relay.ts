@@ -1,0 +1,56 @@
+/**
+ * Starts the whole relay as main.ts does, on a free port with a temporary
+ * SQLite file, and gives back its port, keys and a close() that ends the app
+ * and every socket it opened.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import { randomToken } from '@remoted/sdk/protocol';
+import type { Config } from '../../src/config/config';
+import { type DeepPartial, loadConfig } from '../../src/config/load-config';
+import { createRelayApp } from '../../src/create-relay-app';
+import type { KeyStore } from '../../src/keys/api-key';
+import { KEY_STORE } from '../../src/keys/keys.constants';
+import { createLogger } from '../../src/logging/create-logger';
+
+export interface StartedRelay {
+  app: INestApplication;
+  port: number;
+  config: Config;
+  store: KeyStore;
+  dataDir: string;
+  /** Secrets of a server and a client key registered at start. */
+  keys: { server: string; client: string };
+  /** `rws://server@127.0.0.1:port/path` or `rwr://client@...`. */
+  url(scheme: 'rws' | 'rwr', path: string, key?: string): string;
+  close(): Promise<void>;
+}
+
+export async function startRelay(overrides: DeepPartial<Config> = {}, opts: { dataDir?: string } = {}): Promise<StartedRelay> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'remoted-test-'));
+  const keys = { server: randomToken(), client: randomToken() };
+  const config = loadConfig({
+    overrides: { host: '127.0.0.1', port: 0, dataDir, logLevel: 'silent', serverKey: keys.server, clientKey: keys.client, ...overrides },
+  });
+  const logger = createLogger(process.env.REMOTED_TEST_LOG_LEVEL === undefined ? config.logLevel : (process.env.REMOTED_TEST_LOG_LEVEL as Config['logLevel']));
+  const { app, port } = await createRelayApp(config, logger);
+  let closed = false;
+  return {
+    app,
+    port,
+    config,
+    store: app.get<KeyStore>(KEY_STORE),
+    dataDir,
+    keys,
+    url: (scheme, path, key) => `${scheme}://${key ?? (scheme === 'rws' ? keys.server : keys.client)}@127.0.0.1:${port}${path}`,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
