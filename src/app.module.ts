@@ -2,8 +2,10 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { Config } from './config/config';
 import { ConfigModule } from './config/config.module';
+import { ControlModule } from './control/control.module';
 import { KeysModule } from './keys/keys.module';
 import { LoggingModule } from './logging/logging.module';
+import { ObservabilityModule } from './observability/observability.module';
 import { RelayModule } from './relay/relay.module';
 
 @Module({})
@@ -11,7 +13,7 @@ export class AppModule {
   static register(config: Config, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.register(config), LoggingModule.register(logger), KeysModule, RelayModule],
+      imports: [ConfigModule.register(config), LoggingModule.register(logger), KeysModule, ObservabilityModule, RelayModule, ControlModule],
     };
   }
 }

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import type { Config } from './config/config';
 import { NestPinoLogger } from './logging/nest-logger';
+import { checkRelayConfig } from './relay/check-relay-config';
 import { RelayHttpAdapter } from './relay/relay-http-adapter';
 
 export interface RunningRelay {
@@ -15,7 +16,8 @@ export interface RunningRelay {
 }
 
 export async function createRelayApp(config: Config, logger: Logger): Promise<RunningRelay> {
-  const app = await NestFactory.create(AppModule.register(config, logger), new RelayHttpAdapter(config.limits), {
+  checkRelayConfig(config);
+  const app = await NestFactory.create(AppModule.register(config, logger), new RelayHttpAdapter(config.limits, config.tls), {
     logger: new NestPinoLogger(logger),
     bodyParser: false,
   });

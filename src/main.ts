@@ -1,10 +1,12 @@
 /** Bootstrap only: config, the app, its port, the keys of a first start, shutdown on signals. */
 import 'reflect-metadata';
+import { ControlService } from './control/control.service';
 import { createRelayApp } from './create-relay-app';
 import { KeysService } from './keys/keys.service';
 import { describeGeneratedKeys } from './keys/bootstrap-keys';
 import { ConfigError, loadConfig } from './config/load-config';
 import { createLogger } from './logging/create-logger';
+import { handleProcessSignals } from './relay/process-signals';
 
 async function main(): Promise<void> {
   let config;
@@ -19,10 +21,12 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const { app, port } = await createRelayApp(config, logger);
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  handleProcessSignals(app, logger);
   logger.info({ host: config.host, port, dataDir: config.dataDir }, 'relay listening');
   const generated = app.get(KeysService).takeGeneratedKeys();
-  if (generated.length > 0) process.stdout.write(describeGeneratedKeys(generated, config.host, port));
+  const control = app.get(ControlService);
+  const grpc = { host: config.grpc.host, port: control.port, tls: control.tls };
+  if (generated.length > 0) process.stdout.write(describeGeneratedKeys(generated, config.host, port, grpc));
 }
 
 main().catch((err: unknown) => {

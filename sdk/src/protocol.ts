@@ -13,6 +13,8 @@ export const HEADER_WEBROUTE_VERSION = 'webroute-version';
 export const HEADER_WEBROUTE_ID = 'webroute-id';
 export const HEADER_WEBROUTE_TIMEOUT = 'webroute-timeout';
 export const HEADER_WEBROUTE_ACCEPT = 'sec-webroute-accept';
+/** Extension: what a peer declares it supports, comma-separated tokens. */
+export const HEADER_FEATURES = 'x-remoted-features';
 
 /** The same headers as written on the wire, in the original's spelling. */
 export const WIRE_HEADER_API_KEY = 'X-Remoted-APIKey';
@@ -20,6 +22,20 @@ export const WIRE_HEADER_WEBROUTE_VERSION = 'WebRoute-Version';
 export const WIRE_HEADER_WEBROUTE_ID = 'WebRoute-ID';
 export const WIRE_HEADER_WEBROUTE_TIMEOUT = 'WebRoute-Timeout';
 export const WIRE_HEADER_WEBROUTE_ACCEPT = 'Sec-WebRoute-Accept';
+export const WIRE_HEADER_FEATURES = 'X-Remoted-Features';
+
+/**
+ * Feature token of a WebRoute peer that keeps bytes arriving in the same read
+ * as its 101. The original PHP SDK drops them, so the relay holds bytes for a
+ * peer that does not declare this for a moment after its 101 (extension).
+ */
+export const FEATURE_EARLY_DATA = 'early-data';
+
+/** True when a X-Remoted-Features value lists the feature. */
+export function hasFeature(headerValue: string | string[] | undefined, feature: string): boolean {
+  const text = Array.isArray(headerValue) ? headerValue.join(',') : (headerValue ?? '');
+  return text.split(',').some((token) => token.trim().toLowerCase() === feature);
+}
 
 export const WEBROUTE_UPGRADE = 'webroute';
 export const WEBSOCKET_UPGRADE = 'websocket';
@@ -36,7 +52,9 @@ export type ErrorCode =
   | 'missing_destination'
   | 'path_in_use'
   | 'headers_too_large'
-  | 'over_capacity';
+  | 'over_capacity'
+  /** Extension: too many failed authentications from one address; the answer carries Retry-After. */
+  | 'too_many_requests';
 
 /** The HTTP status the relay answers with for each error code. */
 export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
@@ -46,6 +64,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   path_in_use: 409,
   headers_too_large: 431,
   over_capacity: 503,
+  too_many_requests: 429,
 };
 
 export const ERROR_CODES = Object.keys(ERROR_STATUS) as readonly ErrorCode[];

@@ -12,6 +12,26 @@ export interface RelayLimits {
   maxPreLinkBytes: number;
   /** Largest WebSocket message a listener may send (listeners have little to say). */
   maxListenerMessageBytes: number;
+  /** Sockets the relay holds at once (listeners, waiting dialers, both sides of links); past this, 503. */
+  maxConnections: number;
+  /** Routes (listeners) open at once; past this, 503. */
+  maxRoutes: number;
+  /** Links open at once per client key; past this, a dial is answered 503. */
+  maxLinksPerKey: number;
+  /** Failed authentications from one address within the window before it is answered 429. */
+  authFailureLimit: number;
+  authFailureWindowMs: number;
+  /** Addresses tracked for failed authentications (oldest forgotten first): bounds the table's memory. */
+  authThrottleMaxAddresses: number;
+}
+
+/** The gRPC control plane's own port; TLS when both files are given. */
+export interface GrpcConfig {
+  host: string;
+  port: number;
+  /** PEM certificate chain file; with tlsKeyFile, the control plane speaks TLS. */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
 }
 
 export interface Config {
@@ -22,12 +42,40 @@ export interface Config {
   defaultTimeoutSeconds: number;
   serverKey?: string;
   clientKey?: string;
+  /** An admin key (control plane) to register at start. */
+  adminKey?: string;
   logLevel: LogLevel;
   /** How often listeners are pinged; one missed pong and the listener is dropped. */
   listenerPingIntervalMs: number;
   /** How often waiting dialers and idle links are checked against their deadlines. */
   sweepIntervalMs: number;
+  /**
+   * Ms between a peer's 101 and the first relayed byte to it, for a peer that
+   * does not declare `X-Remoted-Features: early-data` (the original SDKs drop
+   * bytes that arrive in the same read as the 101).
+   */
+  legacyPeerDelayMs: number;
   limits: RelayLimits;
+  grpc: GrpcConfig;
+  /** Ms linked pairs get to finish at shutdown before they are closed. */
+  shutdownGraceMs: number;
+  /** TLS on the data port when both files are given; reloaded on SIGHUP. */
+  tls: TlsFiles;
+  /** Comma-separated addresses / CIDRs whose X-Forwarded-For / X-Real-IP are believed. */
+  trustedProxies?: string;
+  metrics: MetricsConfig;
+}
+
+export interface TlsFiles {
+  certFile?: string;
+  keyFile?: string;
+}
+
+/** Prometheus metrics: on their own port when `port` is set, on the data port behind `token` when that is set. */
+export interface MetricsConfig {
+  host: string;
+  port?: number;
+  token?: string;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -36,6 +84,12 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxWaitingDialersPerRoute: 1024,
   maxPreLinkBytes: 64 * 1024,
   maxListenerMessageBytes: 4096,
+  maxConnections: 10_000,
+  maxRoutes: 10_000,
+  maxLinksPerKey: 1000,
+  authFailureLimit: 10,
+  authFailureWindowMs: 60_000,
+  authThrottleMaxAddresses: 10_000,
 };
 
 export const DEFAULT_CONFIG: Config = {
@@ -46,5 +100,10 @@ export const DEFAULT_CONFIG: Config = {
   logLevel: 'info',
   listenerPingIntervalMs: 30_000,
   sweepIntervalMs: 500,
+  legacyPeerDelayMs: 50,
   limits: DEFAULT_LIMITS,
+  grpc: { host: '127.0.0.1', port: 37792 },
+  shutdownGraceMs: 10_000,
+  tls: {},
+  metrics: { host: '127.0.0.1' },
 };

@@ -16,7 +16,11 @@ export class KeysService implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.generated = await bootstrapKeys(this.store, { server: this.config.serverKey, client: this.config.clientKey });
+    this.generated = await bootstrapKeys(this.store, {
+      server: this.config.serverKey,
+      client: this.config.clientKey,
+      admin: this.config.adminKey,
+    });
   }
 
   /** The keys generated at this start, handed out once so they are printed once. */

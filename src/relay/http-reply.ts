@@ -15,6 +15,8 @@ import {
   webRouteAccept,
 } from '@remoted/sdk/protocol';
 import { STATUS_CODES } from 'node:http';
+import { reportRefusal } from './refusal-reporting';
+import type { RefusalCode } from './relay-events';
 
 /** The sentence each refusal carries unless a more precise one is given. */
 export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = {
@@ -24,6 +26,7 @@ export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = {
   path_in_use: 'Another listener is already listening on this path.',
   headers_too_large: 'Request headers are too large.',
   over_capacity: 'The relay is over capacity for this request. Try again later.',
+  too_many_requests: 'Too many failed authentications from this address. Try again later.',
 };
 
 export function errorBody(code: ErrorCode, message: string = ERROR_MESSAGES[code]): string {
@@ -43,17 +46,23 @@ export function errorHeaders(body: string): Record<string, string> {
 /** Refuses with the JSON error of the protocol. */
 export function replyError(socket: Duplex, code: ErrorCode, message?: string): void {
   const body = errorBody(code, message);
-  writeAndClose(socket, ERROR_STATUS[code], errorHeaders(body), body);
+  writeAndClose(socket, code, ERROR_STATUS[code], errorHeaders(body), body);
+}
+
+/** 429 too_many_requests, with the seconds to wait (extension). */
+export function replyThrottled(socket: Duplex, retryAfterSeconds: number): void {
+  const body = errorBody('too_many_requests');
+  writeAndClose(socket, 'too_many_requests', ERROR_STATUS.too_many_requests, { 'Retry-After': String(retryAfterSeconds), ...errorHeaders(body) }, body);
 }
 
 /** 426: the WebRoute version is not one this relay speaks. */
 export function replyUpgradeRequired(socket: Duplex): void {
-  writeAndClose(socket, 426, { [WIRE_HEADER_WEBROUTE_VERSION]: WEBROUTE_VERSION, 'Content-Length': '0', Connection: 'close' }, '');
+  writeAndClose(socket, 'upgrade_required', 426, { [WIRE_HEADER_WEBROUTE_VERSION]: WEBROUTE_VERSION, 'Content-Length': '0', Connection: 'close' }, '');
 }
 
 /** 504: no dial-back within the relay's default timeout. */
 export function replyTimeout(socket: Duplex): void {
-  writeAndClose(socket, 504, { [WIRE_HEADER_WEBROUTE_VERSION]: WEBROUTE_VERSION, 'Content-Length': '0', Connection: 'close' }, '');
+  writeAndClose(socket, 'timeout', 504, { [WIRE_HEADER_WEBROUTE_VERSION]: WEBROUTE_VERSION, 'Content-Length': '0', Connection: 'close' }, '');
 }
 
 /** The 101 each half of a link gets; the socket stays open for the link. */
@@ -66,7 +75,8 @@ export function replySwitching(socket: Duplex, id: string): void {
   );
 }
 
-function writeAndClose(socket: Duplex, status: number, headers: Record<string, string>, body: string): void {
+function writeAndClose(socket: Duplex, code: RefusalCode, status: number, headers: Record<string, string>, body: string): void {
+  reportRefusal(socket, status, code);
   if (socket.destroyed || !socket.writable) {
     socket.destroy();
     return;

@@ -3,7 +3,7 @@
  * listener dials back, and the two sockets become a Link.
  */
 import type { Socket } from 'node:net';
-import { formatAddress, randomToken } from '@remoted/sdk/protocol';
+import { randomToken } from '@remoted/sdk/protocol';
 import type { ApiKey } from '../keys/api-key';
 import { replyError, replySwitching } from './http-reply';
 import { Link } from './link';
@@ -17,11 +17,17 @@ export interface WebRouteCall {
   head: Buffer;
   key: ApiKey;
   path: string;
+  /** The client's address in the protocol's `ipaddr` form (see client-address.ts). */
+  address: string;
   id: string;
   requestedTimeoutSeconds: number | undefined;
+  readsEarlyData: boolean;
 }
 
 export class LinkBroker {
+  /** Open links per dialer key: only keys with a live link have an entry. */
+  private readonly linksPerKey = new Map<string, number>();
+
   constructor(private readonly ctx: RelayContext) {}
 
   /** A client asks for a link: hold it and tell the route's listener. */
@@ -31,19 +37,26 @@ export class LinkBroker {
     const listener = registry.findListener(path);
     if (!listener) return replyError(socket, 'missing_destination');
     if (head.length > config.limits.maxPreLinkBytes) {
+      events.emit('capacity:reached', { limit: 'pre_link_bytes', path });
       return replyError(socket, 'over_capacity', 'Too many bytes were sent before the link was made.');
+    }
+    if ((this.linksPerKey.get(key.id) ?? 0) >= config.limits.maxLinksPerKey) {
+      this.ctx.log.warn({ key: key.id, route: path, limit: config.limits.maxLinksPerKey }, 'links per key limit reached');
+      events.emit('capacity:reached', { limit: 'links_per_key', path });
+      return replyError(socket, 'over_capacity', 'This key has too many open links.');
     }
     const defaultSeconds = config.defaultTimeoutSeconds;
     const timeoutSeconds = effectiveTimeoutSeconds(defaultSeconds, call.requestedTimeoutSeconds);
-    const address = formatAddress(socket.remoteAddress, socket.remotePort);
+    const address = call.address;
     // The wait is bounded by the relay's default, not the dialer's own timeout,
     // so no dialer holds a waiting slot for longer (as the original).
     const deadlineMs = this.ctx.now() + defaultSeconds * 1000;
-    const dialer = new WaitingDialer(path, id, socket, head, key, address, timeoutSeconds, deadlineMs, listener.id, listener.keyId);
+    const dialer = new WaitingDialer(path, id, socket, head, key, address, timeoutSeconds, deadlineMs, listener.id, listener.keyId, call.readsEarlyData);
 
     const added = registry.addWaitingDialer(dialer, config.limits.maxWaitingDialersPerRoute);
     if (added === 'route_full') {
       this.ctx.log.warn({ route: path, limit: config.limits.maxWaitingDialersPerRoute }, 'waiting dialers per route limit reached');
+      events.emit('capacity:reached', { limit: 'waiting_dialers_per_route', path });
       return replyError(socket, 'over_capacity', 'Too many dialers are waiting on this path.');
     }
     if (added === 'duplicate_id') return replyError(socket, 'invalid_request', 'A dialer with this WebRoute-ID is already waiting.');
@@ -67,6 +80,7 @@ export class LinkBroker {
       return replyError(socket, 'invalid_request', 'No dialer is waiting with this WebRoute-ID on this path.');
     }
     if (head.length > config.limits.maxPreLinkBytes) {
+      this.ctx.events.emit('capacity:reached', { limit: 'pre_link_bytes', path });
       dialer.answerListenerGone();
       return replyError(socket, 'over_capacity', 'Too many bytes were sent before the link was made.');
     }
@@ -82,22 +96,26 @@ export class LinkBroker {
         dialerKeyId: dialer.key.id,
         listenerKeyId: key.id,
         dialerAddress: dialer.address,
-        dialer: { socket: dialer.socket, head: dialer.head },
-        listener: { socket, head },
+        dialer: { socket: dialer.socket, head: dialer.head, receiveDelayMs: dialer.readsEarlyData ? 0 : config.legacyPeerDelayMs },
+        listener: { socket, head, receiveDelayMs: call.readsEarlyData ? 0 : config.legacyPeerDelayMs },
         idleTimeoutMs: Math.min(dialer.timeoutSeconds, listenerSeconds) * 1000,
         now: this.ctx.now(),
       },
       this.onLinkClosed,
     );
     registry.addLink(link);
+    this.linksPerKey.set(dialer.key.id, (this.linksPerKey.get(dialer.key.id) ?? 0) + 1);
     link.start();
     this.ctx.log.debug({ link: link.id, route: path, dialer: dialer.address }, 'link opened');
-    this.ctx.events.emit('link:open', link.snapshot());
+    this.ctx.events.emit('link:open', { ...link.snapshot(), handshakeMs: this.ctx.now() - dialer.since.getTime() });
   }
 
   private readonly onLinkClosed = (link: Link, reason: LinkCloseReason): void => {
     this.ctx.registry.removeLink(link);
     const snapshot = link.snapshot();
+    const left = (this.linksPerKey.get(snapshot.dialerKeyId) ?? 1) - 1;
+    if (left > 0) this.linksPerKey.set(snapshot.dialerKeyId, left);
+    else this.linksPerKey.delete(snapshot.dialerKeyId);
     this.ctx.log.debug(
       { link: link.id, route: snapshot.path, reason, bytesToListener: snapshot.bytesToListener, bytesToDialer: snapshot.bytesToDialer },
       'link closed',

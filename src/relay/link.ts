@@ -11,6 +11,8 @@ export interface LinkSide {
   socket: Socket;
   /** Bytes the side sent with its request headers: delivered first. */
   head: Buffer;
+  /** Ms after its 101 before bytes are relayed to this side (peers that drop early bytes). */
+  receiveDelayMs: number;
 }
 
 export interface LinkInit {
@@ -39,6 +41,7 @@ export class Link {
   private lastActivityAt: number;
   private closeReason: LinkCloseReason | undefined;
   private closedSides = 0;
+  private readonly delayTimers: NodeJS.Timeout[] = [];
 
   constructor(
     private readonly init: LinkInit,
@@ -65,8 +68,19 @@ export class Link {
     listener.on('error', () => this.destroy('error'));
     dialer.on('close', () => this.onSideClosed(dialer, listener));
     listener.on('close', () => this.onSideClosed(listener, dialer));
-    dialer.pipe(listener);
-    listener.pipe(dialer);
+    this.relay(dialer, listener, this.init.listener.receiveDelayMs);
+    this.relay(listener, dialer, this.init.dialer.receiveDelayMs);
+  }
+
+  private relay(from: Socket, to: Socket, delayMs: number): void {
+    if (delayMs <= 0) {
+      from.pipe(to);
+      return;
+    }
+    const timer = setTimeout(() => {
+      if (!from.destroyed && !to.destroyed) from.pipe(to);
+    }, delayMs);
+    this.delayTimers.push(timer.unref());
   }
 
   get bytesToListener(): number {
@@ -100,6 +114,7 @@ export class Link {
   /** Closes both sides at once. Idempotent; the first reason is kept. */
   destroy(reason: LinkCloseReason): void {
     this.closeReason ??= reason;
+    for (const timer of this.delayTimers) clearTimeout(timer);
     this.dialer.destroy();
     this.listener.destroy();
   }

@@ -2,7 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { formatAddress, randomToken } from '@remoted/sdk/protocol';
+import { randomToken } from '@remoted/sdk/protocol';
 import type { ApiKey } from '../keys/api-key';
 import { replyError } from './http-reply';
 import { ListenerConnection } from './listener-connection';
@@ -26,13 +26,19 @@ export class ListenerAcceptor {
     });
   }
 
-  accept(req: IncomingMessage, socket: Socket, head: Buffer, key: ApiKey, path: string): void {
-    const { registry } = this.ctx;
+  /** `address`: the listener's in the protocol's `ipaddr` form (see client-address.ts). */
+  accept(req: IncomingMessage, socket: Socket, head: Buffer, key: ApiKey, path: string, address: string): void {
+    const { registry, config } = this.ctx;
     if (registry.findListener(path)) {
       replyError(socket, 'path_in_use');
       return;
     }
-    const address = formatAddress(socket.remoteAddress, socket.remotePort);
+    if (registry.listenerCount() >= config.limits.maxRoutes) {
+      this.ctx.log.warn({ route: path, limit: config.limits.maxRoutes }, 'routes limit reached');
+      this.ctx.events.emit('capacity:reached', { limit: 'routes', path });
+      replyError(socket, 'over_capacity', 'The relay has too many routes open.');
+      return;
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       // The router paused the socket during authentication; ws reads it from now on.
       socket.resume();

@@ -32,6 +32,10 @@ export class MemoryRouteRegistry implements RouteRegistry {
     return this.routes.values();
   }
 
+  listenerCount(): number {
+    return this.routes.size;
+  }
+
   addWaitingDialer(dialer: WaitingDialer, maxPerRoute: number): AddDialerResult {
     let byId = this.waiting.get(dialer.path);
     if (byId?.has(dialer.id)) return 'duplicate_id';
@@ -77,5 +81,9 @@ export class MemoryRouteRegistry implements RouteRegistry {
 
   links(): Iterable<Link> {
     return this.linksById.values();
+  }
+
+  linkCount(): number {
+    return this.linksById.size;
   }
 }

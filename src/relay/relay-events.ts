@@ -3,6 +3,7 @@
  * stream. Payloads are plain snapshots with ids and counters, never sockets.
  */
 import { EventEmitter } from 'node:events';
+import type { ErrorCode } from '@remoted/sdk/protocol';
 
 export interface RouteSnapshot {
   listenerId: string;
@@ -30,12 +31,25 @@ export type RouteCloseReason = 'listener_closed' | 'ping_timeout' | 'error' | 's
 export type LinkCloseReason = 'closed' | 'error' | 'idle_timeout' | 'shutdown' | 'forced';
 export type DialerEndReason = 'timeout' | 'listener_gone' | 'dialer_closed' | 'shutdown';
 
+/** What a refusal answered: a protocol error code, a 426 or a dialer's 504. */
+export type RefusalCode = ErrorCode | 'upgrade_required' | 'timeout';
+
+/** The limits that answer 503 over_capacity. */
+export type CapacityLimit = 'connections' | 'routes' | 'links_per_key' | 'waiting_dialers_per_route' | 'pre_link_bytes';
+
 export interface RelayEventMap {
   'route:open': [RouteSnapshot];
   'route:close': [RouteSnapshot & { reason: RouteCloseReason }];
-  'link:open': [LinkSnapshot];
+  /** handshakeMs: from the dial's arrival to both 101s. */
+  'link:open': [LinkSnapshot & { handshakeMs: number }];
   'link:close': [LinkSnapshot & { reason: LinkCloseReason }];
   'dialer:end': [{ path: string; dialerAddress: string; reason: DialerEndReason }];
+  /** Every refusal the relay writes (http-reply.ts emits it, for sockets it took over). */
+  'request:refused': [{ status: number; code: RefusalCode }];
+  /** A request whose key was missing, unknown, unusable or out of scope; address without port. */
+  'auth:failed': [{ address: string; path: string }];
+  /** A request answered 503 because a configured limit was reached. */
+  'capacity:reached': [{ limit: CapacityLimit; path: string }];
 }
 
 export class RelayEvents extends EventEmitter<RelayEventMap> {}

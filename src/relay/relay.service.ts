@@ -3,6 +3,7 @@
  * HTTP server once Nest has made it, and takes everything down at shutdown.
  */
 import type { Server } from 'node:http';
+import type { Server as TlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
@@ -12,19 +13,25 @@ import type { Config } from '../config/config';
 import { CONFIG } from '../config/config.constants';
 import { KeyAuthenticator } from '../keys/key-authenticator';
 import { LOGGER } from '../logging/logging.constants';
+import { AuthThrottle } from './auth-throttle';
+import { TrustedProxies } from './client-address';
 import { replyError } from './http-reply';
 import { LinkBroker } from './link-broker';
 import { ListenerAcceptor } from './listener-acceptor';
+import { reportRefusalsTo } from './refusal-reporting';
 import { ROUTE_REGISTRY } from './relay.constants';
 import type { RelayContext } from './relay-context';
 import { RelayEvents } from './relay-events';
 import { RelaySweeper } from './relay-sweeper';
 import type { RouteRegistry } from './route-registry';
 import { SocketTracker } from './socket-tracker';
+import { readTlsMaterial } from './tls-files';
 import { UpgradeRouter } from './upgrade-router';
 
 /** How long shutdown waits for closing handshakes before destroying what is left. */
 const SHUTDOWN_SETTLE_MS = 500;
+/** How often shutdown looks whether the linked pairs have finished. */
+const DRAIN_POLL_MS = 20;
 
 @Injectable()
 export class RelayService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -34,50 +41,95 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly router: UpgradeRouter;
   private readonly sweeper: RelaySweeper;
   private server: Server | undefined;
+  private closing = false;
 
   constructor(
     @Inject(CONFIG) config: Config,
     @Inject(ROUTE_REGISTRY) readonly registry: RouteRegistry,
     readonly events: RelayEvents,
     auth: KeyAuthenticator,
-    @Inject(LOGGER) log: Logger,
+    @Inject(LOGGER) private readonly log: Logger,
     private readonly adapterHost: HttpAdapterHost,
   ) {
     this.ctx = { config, registry, events, log, now: Date.now };
     this.acceptor = new ListenerAcceptor(this.ctx);
-    this.router = new UpgradeRouter(this.ctx, auth, this.acceptor, new LinkBroker(this.ctx), this.tracker);
+    const throttle = new AuthThrottle({
+      limit: config.limits.authFailureLimit,
+      windowMs: config.limits.authFailureWindowMs,
+      maxAddresses: config.limits.authThrottleMaxAddresses,
+    });
+    const proxies = new TrustedProxies(config.trustedProxies);
+    this.router = new UpgradeRouter(this.ctx, auth, this.acceptor, new LinkBroker(this.ctx), this.tracker, proxies, throttle);
     this.sweeper = new RelaySweeper(this.ctx);
   }
 
   onApplicationBootstrap(): void {
     this.server = this.adapterHost.httpAdapter.getHttpServer() as Server;
     this.server.on('upgrade', this.router.handle);
-    this.server.on('clientError', onClientError);
+    this.server.on('clientError', this.onClientError);
     this.sweeper.start();
   }
 
+  /** Listening and not shutting down: what /readyz reports for the data plane. */
+  get isAccepting(): boolean {
+    return !this.closing && this.server?.listening === true;
+  }
+
+  get speaksTls(): boolean {
+    return this.server !== undefined && isTlsServer(this.server);
+  }
+
+  /** Reads the certificate and key files again; new TLS connections use them (SIGHUP). */
+  reloadTls(): void {
+    const server = this.server;
+    const material = readTlsMaterial(this.ctx.config.tls);
+    if (!server || !isTlsServer(server) || !material) throw new Error('the relay port does not speak TLS');
+    server.setSecureContext(material);
+  }
+
+  /**
+   * Stops taking connections, closes listeners with a going-away frame,
+   * answers waiting dialers, lets linked pairs finish for the grace period,
+   * then ends what is left.
+   */
   async beforeApplicationShutdown(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
     this.router.stop();
-    this.sweeper.stop();
-    const { registry } = this.ctx;
+    // No new connections; Nest closes the server again later, which is harmless.
+    this.server?.close();
+    const { registry, config } = this.ctx;
     for (const listener of [...registry.listeners()]) listener.close('shutdown');
     for (const dialer of [...registry.waitingDialers()]) {
       registry.removeWaitingDialer(dialer);
       dialer.answerShutdown();
+      this.ctx.events.emit('dialer:end', { path: dialer.path, dialerAddress: dialer.address, reason: 'shutdown' });
     }
+    const links = registry.linkCount();
+    if (links > 0) this.log.info({ links, graceMs: config.shutdownGraceMs }, 'shutdown: letting links finish');
+    const graceEnd = Date.now() + config.shutdownGraceMs;
+    while (registry.linkCount() > 0 && Date.now() < graceEnd) await delay(DRAIN_POLL_MS);
+    this.sweeper.stop();
+    const cut = registry.linkCount();
+    if (cut > 0) this.log.warn({ links: cut }, 'shutdown: closing links still open after the grace period');
     for (const link of [...registry.links()]) link.destroy('shutdown');
     for (let waited = 0; this.tracker.size > 0 && waited < SHUTDOWN_SETTLE_MS; waited += 10) await delay(10);
     this.tracker.destroyAll();
     this.acceptor.close();
     this.server?.off('upgrade', this.router.handle);
   }
+
+  /**
+   * Requests Node could not parse: headers over the limit get the protocol's
+   * 431; anything else (not HTTP, or headers too slow) is closed.
+   */
+  private readonly onClientError = (err: NodeJS.ErrnoException, socket: Duplex): void => {
+    reportRefusalsTo(socket, this.ctx.events);
+    if (err.code === 'HPE_HEADER_OVERFLOW') replyError(socket, 'headers_too_large');
+    else socket.destroy();
+  };
 }
 
-/**
- * Requests Node could not parse: headers over the limit get the protocol's
- * 431; anything else (not HTTP, or headers too slow) is closed.
- */
-function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (err.code === 'HPE_HEADER_OVERFLOW') replyError(socket, 'headers_too_large');
-  else socket.destroy();
+function isTlsServer(server: Server): server is Server & TlsServer {
+  return typeof (server as Partial<TlsServer>).setSecureContext === 'function';
 }

@@ -30,6 +30,7 @@ export interface RouteRegistry {
   releaseRoute(listener: RouteListener): WaitingDialer[];
   findListener(path: string): RouteListener | undefined;
   listeners(): Iterable<RouteListener>;
+  listenerCount(): number;
 
   addWaitingDialer(dialer: WaitingDialer, maxPerRoute: number): AddDialerResult;
   findWaitingDialer(path: string, id: string): WaitingDialer | undefined;
@@ -42,4 +43,5 @@ export interface RouteRegistry {
   removeLink(link: Link): void;
   findLink(id: string): Link | undefined;
   links(): Iterable<Link>;
+  linkCount(): number;
 }

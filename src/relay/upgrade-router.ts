@@ -6,10 +6,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { FEATURE_EARLY_DATA, HEADER_FEATURES, hasFeature } from '@remoted/sdk/protocol';
 import type { KeyAuthenticator } from '../keys/key-authenticator';
-import { replyError, replyUpgradeRequired } from './http-reply';
+import type { AuthThrottle } from './auth-throttle';
+import type { TrustedProxies } from './client-address';
+import { replyError, replyThrottled, replyUpgradeRequired } from './http-reply';
 import type { LinkBroker } from './link-broker';
 import type { ListenerAcceptor } from './listener-acceptor';
+import { reportRefusalsTo } from './refusal-reporting';
 import type { RelayContext } from './relay-context';
 import type { SocketTracker } from './socket-tracker';
 import { apiKeyOf, parseWebRouteRequest, routePath, upgradeKind } from './webroute-handshake';
@@ -23,6 +27,8 @@ export class UpgradeRouter {
     private readonly acceptor: ListenerAcceptor,
     private readonly broker: LinkBroker,
     private readonly tracker: SocketTracker,
+    private readonly proxies: TrustedProxies,
+    private readonly throttle: AuthThrottle,
   ) {}
 
   /** Stops taking requests: each new one is answered 503. */
@@ -33,7 +39,15 @@ export class UpgradeRouter {
   readonly handle = (req: IncomingMessage, duplex: Duplex, head: Buffer): void => {
     const socket = duplex as Socket;
     socket.on('error', destroyOnError);
+    reportRefusalsTo(socket, this.ctx.events);
+    // Counted before this socket joins, so the limit is the number held.
+    const full = this.tracker.size >= this.ctx.config.limits.maxConnections;
     this.tracker.track(socket);
+    if (full && !this.closing) {
+      this.ctx.log.warn({ limit: this.ctx.config.limits.maxConnections }, 'connection limit reached');
+      this.ctx.events.emit('capacity:reached', { limit: 'connections', path: routePath(req.url) });
+      return replyError(socket, 'over_capacity', 'The relay holds too many connections.');
+    }
     this.route(req, socket, head).catch((err: unknown) => {
       this.ctx.log.error({ err }, 'bug: upgrade handling failed');
       socket.destroy();
@@ -47,22 +61,41 @@ export class UpgradeRouter {
     if (kind === 'other') return replyError(socket, 'invalid_request', 'Expected an upgrade to websocket or webroute.');
 
     const path = routePath(req.url);
+    const client = this.proxies.resolve(req);
+    const retryAfterMs = this.throttle.retryAfterMs(client.ip, this.ctx.now());
+    if (retryAfterMs > 0) return replyThrottled(socket, Math.ceil(retryAfterMs / 1000));
     // Nothing is read while the key is looked up; the kernel holds what comes.
     socket.pause();
     const key = await this.auth.authenticate(apiKeyOf(req), path);
     if (socket.destroyed) return;
-    if (!key || key.role === 'admin') return replyError(socket, 'invalid_missing_apikey');
+    if (!key || key.role === 'admin') {
+      this.throttle.recordFailure(client.ip, this.ctx.now());
+      if (this.throttle.retryAfterMs(client.ip, this.ctx.now()) > 0) {
+        this.ctx.log.warn({ address: client.ip }, 'address throttled after repeated failed authentications');
+      }
+      this.ctx.events.emit('auth:failed', { address: client.ip, path });
+      return replyError(socket, 'invalid_missing_apikey');
+    }
 
     if (kind === 'websocket') {
       if (key.role !== 'server') return replyError(socket, 'invalid_request', 'Only a server key can open a listener.');
-      return this.acceptor.accept(req, socket, head, key, path);
+      return this.acceptor.accept(req, socket, head, key, path, client.display);
     }
     const webRoute = parseWebRouteRequest(req);
     if (!webRoute.ok) {
       if (webRoute.problem === 'version') return replyUpgradeRequired(socket);
       return replyError(socket, 'invalid_request', 'Missing WebRoute-ID header.');
     }
-    const call = { socket, head, key, path, id: webRoute.id, requestedTimeoutSeconds: webRoute.requestedTimeoutSeconds };
+    const call = {
+      socket,
+      head,
+      key,
+      path,
+      address: client.display,
+      id: webRoute.id,
+      requestedTimeoutSeconds: webRoute.requestedTimeoutSeconds,
+      readsEarlyData: hasFeature(req.headers[HEADER_FEATURES], FEATURE_EARLY_DATA),
+    };
     if (key.role === 'client') return this.broker.dial(call);
     return this.broker.dialBack(call);
   }

@@ -25,6 +25,8 @@ export class WaitingDialer {
     readonly listenerId: string,
     /** Only the key that holds the route may dial back. */
     readonly listenerKeyId: string,
+    /** Declared X-Remoted-Features: early-data: safe to send bytes right after its 101. */
+    readonly readsEarlyData: boolean,
     readonly since: Date = new Date(),
   ) {
     socket.pause();

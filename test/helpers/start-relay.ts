@@ -11,10 +11,12 @@ import type { INestApplication } from '@nestjs/common';
 import { randomToken } from '@remoted/sdk/protocol';
 import type { Config } from '../../src/config/config';
 import { type DeepPartial, loadConfig } from '../../src/config/load-config';
+import { ControlService } from '../../src/control/control.service';
 import { createRelayApp } from '../../src/create-relay-app';
 import type { KeyStore } from '../../src/keys/api-key';
 import { KEY_STORE } from '../../src/keys/keys.constants';
 import { createLogger } from '../../src/logging/create-logger';
+import { MetricsService } from '../../src/observability/metrics.service';
 
 export interface StartedRelay {
   app: INestApplication;
@@ -22,8 +24,12 @@ export interface StartedRelay {
   config: Config;
   store: KeyStore;
   dataDir: string;
-  /** Secrets of a server and a client key registered at start. */
-  keys: { server: string; client: string };
+  /** Secrets of a server, a client and an admin key registered at start. */
+  keys: { server: string; client: string; admin: string };
+  /** The gRPC control plane's port (always picked free). */
+  grpcPort: number;
+  /** The metrics port, when `metrics: { port: 0 }` was asked for. */
+  metricsPort: number | undefined;
   /** `rws://server@127.0.0.1:port/path` or `rwr://client@...`. */
   url(scheme: 'rws' | 'rwr', path: string, key?: string): string;
   close(): Promise<void>;
@@ -31,9 +37,9 @@ export interface StartedRelay {
 
 export async function startRelay(overrides: DeepPartial<Config> = {}, opts: { dataDir?: string } = {}): Promise<StartedRelay> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'remoted-test-'));
-  const keys = { server: randomToken(), client: randomToken() };
+  const keys = { server: randomToken(), client: randomToken(), admin: randomToken() };
   const config = loadConfig({
-    overrides: { host: '127.0.0.1', port: 0, dataDir, logLevel: 'silent', serverKey: keys.server, clientKey: keys.client, ...overrides },
+    overrides: { host: '127.0.0.1', port: 0, dataDir, logLevel: 'silent', serverKey: keys.server, clientKey: keys.client, adminKey: keys.admin, grpc: { host: '127.0.0.1', port: 0 }, shutdownGraceMs: 0, ...overrides },
   });
   const logger = createLogger(process.env.REMOTED_TEST_LOG_LEVEL === undefined ? config.logLevel : (process.env.REMOTED_TEST_LOG_LEVEL as Config['logLevel']));
   const { app, port } = await createRelayApp(config, logger);
@@ -41,6 +47,8 @@ export async function startRelay(overrides: DeepPartial<Config> = {}, opts: { da
   return {
     app,
     port,
+    grpcPort: app.get(ControlService).port,
+    metricsPort: app.get(MetricsService).port,
     config,
     store: app.get<KeyStore>(KEY_STORE),
     dataDir,

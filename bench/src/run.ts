@@ -1,0 +1,138 @@
+/**
+ * `npm run bench`: the same client code against direct, baseline and remoted,
+ * interleaved run by run, printed side by side and written to bench/results.json.
+ * `--quick` runs smaller, fewer rounds (under two minutes).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { idleLinks, linksPerSecond, roundTrips, setupLatencies, throughput } from './scenarios';
+import { percentile, summarize, type Summary } from './stats';
+import { startTestbed, type Target } from './targets';
+
+interface Plan {
+  runs: number;
+  oneStreamBytes: number;
+  eightStreamBytes: number;
+  setupLinks: number;
+  linksTotal: number;
+  linksConcurrency: number;
+  rttMessages: number;
+  idleLinks: number;
+  idleRuns: number;
+}
+
+const FULL: Plan = {
+  runs: 5,
+  oneStreamBytes: 1024 ** 3,
+  eightStreamBytes: 1024 ** 3,
+  setupLinks: 500,
+  linksTotal: 5000,
+  linksConcurrency: 64,
+  rttMessages: 10_000,
+  idleLinks: 5000,
+  idleRuns: 2,
+};
+
+const QUICK: Plan = {
+  runs: 3,
+  oneStreamBytes: 256 * 1024 ** 2,
+  eightStreamBytes: 256 * 1024 ** 2,
+  setupLinks: 200,
+  linksTotal: 1500,
+  linksConcurrency: 64,
+  rttMessages: 2000,
+  idleLinks: 1000,
+  idleRuns: 1,
+};
+
+type Samples = Record<string, Record<string, number[]>>;
+
+function record(samples: Samples, scenario: string, target: string, value: number | undefined): void {
+  if (value === undefined || Number.isNaN(value)) return;
+  ((samples[scenario] ??= {})[target] ??= []).push(value);
+}
+
+const UNITS: Record<string, string> = {
+  throughput_1_stream: 'MB/s',
+  throughput_8_streams: 'MB/s',
+  cpu_per_gib: 'CPU s/GiB',
+  setup_p50: 'us',
+  setup_p99: 'us',
+  links_per_s: 'links/s',
+  rtt_p50: 'us',
+  rtt_p99: 'us',
+  rss_per_idle_link: 'bytes',
+  idle_open_seconds: 's',
+  rtt_p50_with_idle: 'us',
+};
+
+async function runRound(plan: Plan, targets: Target[], samples: Samples, round: number): Promise<void> {
+  for (const target of targets) {
+    const one = await throughput(target, plan.oneStreamBytes, 1);
+    record(samples, 'throughput_1_stream', target.name, one.mbPerS);
+    record(samples, 'cpu_per_gib', target.name, one.cpuPerGiB);
+    record(samples, 'throughput_8_streams', target.name, (await throughput(target, plan.eightStreamBytes, 8)).mbPerS);
+    const setup = await setupLatencies(target, plan.setupLinks);
+    record(samples, 'setup_p50', target.name, percentile(setup, 50));
+    record(samples, 'setup_p99', target.name, percentile(setup, 99));
+    record(samples, 'links_per_s', target.name, await linksPerSecond(target, plan.linksConcurrency, plan.linksTotal));
+    const rtt = await roundTrips(target, plan.rttMessages);
+    record(samples, 'rtt_p50', target.name, percentile(rtt, 50));
+    record(samples, 'rtt_p99', target.name, percentile(rtt, 99));
+    if (round < plan.idleRuns) {
+      const idle = await idleLinks(target, plan.idleLinks, plan.rttMessages);
+      record(samples, 'rss_per_idle_link', target.name, idle.rssPerLinkBytes);
+      record(samples, 'idle_open_seconds', target.name, idle.openSeconds);
+      record(samples, 'rtt_p50_with_idle', target.name, idle.rttP50WithIdleUs);
+    }
+    process.stderr.write(`  round ${round + 1}/${plan.runs} ${target.name} done\n`);
+  }
+}
+
+function printTable(results: Record<string, Record<string, Summary>>, ratios: Record<string, number>): void {
+  const rows = [['scenario', 'unit', 'direct', 'baseline', 'remoted', 'remoted/baseline']];
+  const fmt = (s: Summary | undefined): string => (s ? `${round(s.median)} (${round(s.min)}-${round(s.max)})` : '-');
+  for (const [scenario, byTarget] of Object.entries(results)) {
+    rows.push([scenario, UNITS[scenario], fmt(byTarget.direct), fmt(byTarget.baseline), fmt(byTarget.remoted), ratios[scenario] === undefined ? '-' : ratios[scenario].toFixed(2)]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const row of rows) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i])).join('  ')}\n`);
+}
+
+function round(n: number): string {
+  return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const plan = quick ? QUICK : FULL;
+  const testbed = await startTestbed();
+  const samples: Samples = {};
+  const started = Date.now();
+  try {
+    for (let r = 0; r < plan.runs; r++) await runRound(plan, testbed.targets, samples, r);
+  } finally {
+    await testbed.stop();
+  }
+  const results: Record<string, Record<string, Summary>> = {};
+  for (const [scenario, byTarget] of Object.entries(samples)) {
+    results[scenario] = {};
+    for (const [target, values] of Object.entries(byTarget)) results[scenario][target] = summarize(values, UNITS[scenario]);
+  }
+  const ratios: Record<string, number> = {};
+  for (const key of ['throughput_1_stream', 'throughput_8_streams', 'setup_p50', 'setup_p99', 'links_per_s', 'rtt_p50', 'rtt_p99', 'rss_per_idle_link', 'cpu_per_gib', 'rtt_p50_with_idle']) {
+    const remoted = results[key]?.remoted?.median;
+    const baseline = results[key]?.baseline?.median;
+    if (remoted !== undefined && baseline !== undefined) ratios[key] = remoted / baseline;
+  }
+  printTable(results, ratios);
+  const out = join(__dirname, '..', 'results.json');
+  const report = { date: new Date().toISOString(), mode: quick ? 'quick' : 'full', seconds: (Date.now() - started) / 1000, node: process.version, plan, results, ratios };
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`\nwrote ${out} in ${report.seconds.toFixed(0)} s\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

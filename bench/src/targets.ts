@@ -1,0 +1,88 @@
+/** The things every scenario runs against, side by side: direct, baseline, remoted. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dial } from '@remoted/sdk';
+import { randomToken } from '@remoted/sdk/protocol';
+import { asChild, BENCH_DIST, type Child, freePort, jsonLine, RELAY_MAIN, startNode } from './processes';
+
+export type Route = 'echo' | 'sink';
+
+export interface Target {
+  name: string;
+  /** The relay process whose RSS and CPU are measured, if any. */
+  relayPid: number | undefined;
+  connect(route: Route): Promise<Socket>;
+}
+
+export interface Testbed {
+  targets: Target[];
+  stop(): Promise<void>;
+}
+
+function tcpConnect(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true, noDelay: true }, () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+export async function startTestbed(): Promise<Testbed> {
+  const children: Child<unknown>[] = [];
+  const servers = await startNode<{ echo: number; sink: number }>(join(BENCH_DIST, 'target-server.js'), [], {}, jsonLine);
+  children.push(servers);
+  const baseline = await startNode<{ echo: number; sink: number }>(join(BENCH_DIST, 'baseline-relay.js'), [], { BASELINE_TARGETS: `${servers.info.echo},${servers.info.sink}` }, jsonLine);
+  children.push(baseline);
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'remoted-bench-'));
+  const keys = { server: randomToken(), client: randomToken() };
+  const relayPort = await freePort();
+  // The relay logs to stderr only, so it is ready once its port answers.
+  const relayChild = await startRelayProcess(relayPort, dataDir, keys);
+  children.push(relayChild);
+  const listener = await startNode(join(BENCH_DIST, 'sdk-listener.js'), [], { RELAY_PORT: String(relayPort), SERVER_KEY: keys.server }, (l) => jsonLine<{ ready: boolean }>(l)?.ready);
+  children.push(listener as Child<unknown>);
+
+  const targets: Target[] = [
+    { name: 'direct', relayPid: undefined, connect: (route) => tcpConnect(servers.info[route]) },
+    { name: 'baseline', relayPid: baseline.pid, connect: (route) => tcpConnect(baseline.info[route]) },
+    {
+      name: 'remoted',
+      relayPid: relayChild.pid,
+      connect: async (route) => {
+        const socket = await dial(`rwr://${keys.client}@127.0.0.1:${relayPort}/${route}`);
+        socket.setNoDelay(true);
+        return socket;
+      },
+    },
+  ];
+  return {
+    targets,
+    async stop() {
+      for (const child of children.reverse()) await child.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts the relay as an operator would, from its built entry point. */
+async function startRelayProcess(port: number, dataDir: string, keys: { server: string; client: string }): Promise<Child<undefined>> {
+  const child = spawn(
+    process.execPath,
+    [RELAY_MAIN, '--port', String(port), '--data-dir', dataDir, '--server-key', keys.server, '--client-key', keys.client, '--log-level', 'warn'],
+    { env: { ...process.env, REMOTED_GRPC_PORT: '0' }, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      (await tcpConnect(port)).destroy();
+      break;
+    } catch {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error('the relay did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return asChild(child, undefined);
+}

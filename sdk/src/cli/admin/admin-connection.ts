@@ -1,0 +1,62 @@
+/**
+ * What every admin command shares: --address/--key/--tls/--ca/--json (with
+ * REMOTED_ADMIN_ADDRESS and REMOTED_ADMIN_KEY as fallbacks), one client per
+ * run, and gRPC failures turned into the CLI's `remoted: <code>: <message>`.
+ */
+import { readFileSync } from 'node:fs';
+import { status } from '@grpc/grpc-js';
+import type { Command } from 'commander';
+import { type AdminClient, createAdminClient, DEFAULT_ADMIN_ADDRESS } from '../../admin/admin-client';
+import { CliError, EXIT, type ExitCode } from '../exit-codes';
+
+export interface AdminOptions {
+  address?: string;
+  key?: string;
+  tls?: boolean;
+  ca?: string;
+  json?: boolean;
+}
+
+export function withAdminOptions(command: Command): Command {
+  return command
+    .option('--address <host:port>', `control plane address [env REMOTED_ADMIN_ADDRESS, default ${DEFAULT_ADMIN_ADDRESS}]`)
+    .option('--key <secret>', 'admin key [env REMOTED_ADMIN_KEY]')
+    .option('--tls', 'connect with TLS (system roots, or --ca)')
+    .option('--ca <file>', 'PEM CA certificate to trust (implies --tls)')
+    .option('--json', 'print JSON (the API messages in proto3 JSON form) instead of a table');
+}
+
+/** Runs `fn` with a client built from the options, and closes it after. */
+export async function withAdminClient<T>(opts: AdminOptions, fn: (client: AdminClient) => Promise<T>): Promise<T> {
+  const key = opts.key ?? process.env.REMOTED_ADMIN_KEY;
+  if (!key) throw new CliError('missing_admin_key', 'no admin key: pass --key or set REMOTED_ADMIN_KEY');
+  const address = opts.address ?? process.env.REMOTED_ADMIN_ADDRESS ?? DEFAULT_ADMIN_ADDRESS;
+  const tls = opts.ca ? { ca: readFileSync(opts.ca) } : Boolean(opts.tls);
+  const client = createAdminClient({ address, key, tls });
+  try {
+    return await fn(client);
+  } catch (err) {
+    throw toCliError(err, address);
+  } finally {
+    client.close();
+  }
+}
+
+const EXIT_BY_STATUS: Partial<Record<status, ExitCode>> = {
+  [status.UNAUTHENTICATED]: EXIT.auth,
+  [status.PERMISSION_DENIED]: EXIT.auth,
+  [status.INVALID_ARGUMENT]: EXIT.usage,
+  [status.UNAVAILABLE]: EXIT.network,
+  [status.DEADLINE_EXCEEDED]: EXIT.timeout,
+};
+
+function toCliError(err: unknown, address: string): unknown {
+  if (!isServiceError(err)) return err;
+  const code = status[err.code]?.toLowerCase() ?? 'grpc_error';
+  const details = err.code === status.UNAVAILABLE ? `cannot reach the control plane at ${address}: ${err.details}` : err.details;
+  return new CliError(code, details, EXIT_BY_STATUS[err.code as status] ?? EXIT.refused);
+}
+
+function isServiceError(err: unknown): err is Error & { code: number; details: string } {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === 'number' && typeof (err as { details?: unknown }).details === 'string';
+}

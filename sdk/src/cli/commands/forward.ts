@@ -1,0 +1,57 @@
+/** `remoted forward <rwr-url> --listen host:port`: a local port whose every connection becomes a dial. */
+import { createServer, type Socket } from 'node:net';
+import type { Command } from 'commander';
+import { dialHops, type DialOptions } from '../../dial';
+import { parseDialString, redactUrl } from '../../urls';
+import type { CliContext } from '../cli-context';
+import { formatHostPort, parseHostPort } from '../host-port';
+import { parseMs } from '../parse-number';
+import { splice } from '../splice';
+
+export function registerForward(program: Command, ctx: CliContext): void {
+  program
+    .command('forward')
+    .description('accept local TCP connections and dial the relay route for each one')
+    .argument('<rwr-url>', 'rwr://CLIENTKEY@relay[:port]/path (rwrs:// for TLS; several, space-separated, to chain)')
+    .requiredOption('--listen <host:port>', 'local address to accept on (port 0 picks one; see the log line)')
+    .option('--timeout <ms>', 'bound on each dial', parseMs, 60_000)
+    .addHelpText('after', '\nExample:\n  remoted forward rwr://KEY@relay.example/db --listen 127.0.0.1:5432')
+    .action(async (url: string, opts: { listen: string; timeout: number }) => {
+      const { hops } = parseDialString(url);
+      const local = parseHostPort(opts.listen);
+      const dialOptions: DialOptions = { timeoutMs: opts.timeout };
+      const route = hops.map(redactUrl).join(' ');
+      let connections = 0;
+      const sockets = new Set<Socket>();
+      const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => {
+        const label = `connection #${++connections}`;
+        sockets.add(client);
+        client.once('close', () => sockets.delete(client));
+        client.on('error', () => client.destroy());
+        dialHops(hops, dialOptions).then(
+          (link) => {
+            sockets.add(link);
+            link.once('close', () => sockets.delete(link));
+            if (client.destroyed) return link.destroy();
+            ctx.log.debug(`${label} linked to ${route}`);
+            splice(client, link, ctx.log, label);
+            client.resume();
+          },
+          (err: Error & { code?: string }) => {
+            ctx.log.warn(`${label}: dial failed: ${err.code ?? 'error'}: ${err.message}`);
+            client.destroy();
+          },
+        );
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(local.port, local.host, () => resolve());
+      });
+      const address = server.address();
+      const bound = typeof address === 'object' && address ? formatHostPort({ host: address.address, port: address.port }) : String(address);
+      ctx.log.info(`forwarding ${bound} to ${route}`);
+      await ctx.untilSignal();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+}

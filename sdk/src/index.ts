@@ -1,0 +1,24 @@
+/** @remoted/sdk: listen and dial through a remoted relay (see README.md). */
+export { listen, RemotedServer, parseNotify } from './remoted-server';
+export type {
+  ListenOptions,
+  RemotedAddress,
+  RemotedServerEvents,
+  RouteOpenEvent,
+  RouteLostEvent,
+  RouteRetryEvent,
+  DialBackErrorEvent,
+} from './remoted-server';
+export { attach } from './attach';
+export { dial, dialChain, dialHops, DEFAULT_DIAL_TIMEOUT_MS } from './dial';
+export type { DialOptions, DialResult } from './dial';
+export { dialerAddressOf } from './dialer-address';
+export { RemotedAgent, RemotedHttpsAgent } from './agent';
+export { backoffDelayMs, DEFAULT_RECONNECT } from './backoff';
+export type { ReconnectOptions } from './backoff';
+export type { RelayTlsOptions } from './relay-transport';
+export { parseRemotedUrl, parseListenUrl, parseDialString, redactUrl, RemotedUrlError } from './urls';
+export type { RemotedUrl, DialString, RemotedScheme, ListenScheme, DialScheme } from './urls';
+export { RemotedError, ERROR_STATUS, DEFAULT_PORT } from './protocol';
+export type { ErrorCode, NotifyMessage } from './protocol';
+export * from './admin';

@@ -1,0 +1,149 @@
+/**
+ * The client half of a WebRoute v1 upgrade (PROTOCOL.md 2 to 4), used by the
+ * dialer and by the listener's dial-back alike: write the request, read the
+ * answer, check the 101, and leave the socket as if nothing had been read
+ * from it, with any bytes that came after the 101 back in front.
+ */
+import type { Socket } from 'node:net';
+import {
+  RemotedError,
+  FEATURE_EARLY_DATA,
+  WEBROUTE_UPGRADE,
+  WEBROUTE_VERSION,
+  HEADER_WEBROUTE_ACCEPT,
+  WIRE_HEADER_FEATURES,
+  WIRE_HEADER_API_KEY,
+  WIRE_HEADER_WEBROUTE_ID,
+  WIRE_HEADER_WEBROUTE_TIMEOUT,
+  WIRE_HEADER_WEBROUTE_VERSION,
+  webRouteAccept,
+} from './protocol';
+import { MAX_REFUSAL_BODY_BYTES, refusalError } from './relay-refusal';
+import type { RemotedUrl } from './urls';
+
+/** A relay's answer head is a few hundred bytes; past this it is not a relay. */
+export const MAX_RESPONSE_HEAD_BYTES = 16 * 1024;
+
+export interface WebRouteRequest {
+  url: RemotedUrl;
+  id: string;
+  /** Sent as WebRoute-Timeout (seconds) when given. */
+  timeoutSeconds?: number;
+}
+
+interface ResponseHead {
+  status: number;
+  headers: Map<string, string>;
+  length: number;
+}
+
+export function webRouteRequestText({ url, id, timeoutSeconds }: WebRouteRequest): string {
+  for (const value of [url.key, url.path, url.hostHeader, id]) {
+    // A CR or LF would let a URL write headers of its own.
+    if (/[\r\n]/.test(value)) throw new RemotedError('protocol_error', 'Line breaks are not allowed in a key, path or id.');
+  }
+  let text =
+    `GET ${url.path} HTTP/1.1\r\n` +
+    `Host: ${url.hostHeader}\r\n` +
+    'Connection: keep-alive, Upgrade\r\n' +
+    `Upgrade: ${WEBROUTE_UPGRADE}\r\n` +
+    `${WIRE_HEADER_WEBROUTE_VERSION}: ${WEBROUTE_VERSION}\r\n` +
+    `${WIRE_HEADER_WEBROUTE_ID}: ${id}\r\n`;
+  if (timeoutSeconds !== undefined) text += `${WIRE_HEADER_WEBROUTE_TIMEOUT}: ${Math.ceil(timeoutSeconds)}\r\n`;
+  // We keep bytes that come in the same read as the 101, so the relay need not hold them back (extension).
+  text += `${WIRE_HEADER_FEATURES}: ${FEATURE_EARLY_DATA}\r\n`;
+  return `${text}${WIRE_HEADER_API_KEY}: ${url.key}\r\n\r\n`;
+}
+
+/**
+ * Resolves once the relay answered 101 with the right Sec-WebRoute-Accept;
+ * rejects with the relay's refusal as a RemotedError (the socket is then
+ * destroyed), or with the socket's own error. The socket is read through
+ * 'readable' so that, once our listener is gone, it is back in its initial
+ * mode: the next 'data' listener or pipe() starts the flow, unshifted bytes first.
+ */
+export function upgradeToWebRoute(socket: Socket, request: WebRouteRequest): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let received: Buffer = Buffer.alloc(0);
+    let head: ResponseHead | undefined;
+
+    const done = (err?: Error, rest?: Buffer): void => {
+      socket.off('readable', onReadable);
+      socket.off('error', onError);
+      socket.off('end', onEnd);
+      socket.off('close', onClose);
+      if (err) {
+        socket.destroy();
+        reject(err);
+        return;
+      }
+      if (rest && rest.length > 0) socket.unshift(rest);
+      resolve();
+    };
+    const onError = (err: Error): void => done(err);
+    const onClose = (): void => done(new RemotedError('protocol_error', 'The connection to the relay closed before it answered.'));
+    const onEnd = (): void => {
+      // A refusal without Content-Length ends with the connection.
+      if (head && head.status !== 101) done(refusal(head, received));
+      else onClose();
+    };
+    const onReadable = (): void => {
+      let chunk: Buffer | null;
+      while ((chunk = socket.read() as Buffer | null) !== null) {
+        received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+        if (!head) {
+          const parsed = parseHead(received);
+          if (parsed === 'incomplete') {
+            if (received.length > MAX_RESPONSE_HEAD_BYTES) return done(new RemotedError('protocol_error', 'The relay\'s answer head is too large.'));
+            continue;
+          }
+          if (parsed === 'malformed') return done(new RemotedError('protocol_error', 'The relay did not answer with HTTP.'));
+          head = parsed;
+          if (head.status === 101) return finishSwitching(head);
+        }
+        const bodyBytes = received.length - head.length;
+        const declared = Number(head.headers.get('content-length') ?? NaN);
+        if (bodyBytes >= MAX_REFUSAL_BODY_BYTES || (Number.isFinite(declared) && bodyBytes >= declared)) {
+          return done(refusal(head, received));
+        }
+      }
+    };
+    const finishSwitching = (answer: ResponseHead): void => {
+      const upgrade = (answer.headers.get('upgrade') ?? '').toLowerCase();
+      const accept = answer.headers.get(HEADER_WEBROUTE_ACCEPT);
+      if (upgrade !== WEBROUTE_UPGRADE || accept !== webRouteAccept(request.id)) {
+        return done(new RemotedError('protocol_error', 'The relay\'s 101 does not accept this WebRoute id.', 101));
+      }
+      done(undefined, received.subarray(answer.length));
+    };
+
+    socket.on('readable', onReadable);
+    socket.on('error', onError);
+    socket.on('end', onEnd);
+    socket.on('close', onClose);
+    socket.write(webRouteRequestText(request));
+  });
+}
+
+function refusal(head: ResponseHead, received: Buffer): RemotedError {
+  const body = received.subarray(head.length, head.length + MAX_REFUSAL_BODY_BYTES).toString('utf8');
+  return refusalError(head.status, body);
+}
+
+function parseHead(buffer: Buffer): ResponseHead | 'incomplete' | 'malformed' {
+  const end = buffer.indexOf('\r\n\r\n');
+  if (end === -1) return 'incomplete';
+  const lines = buffer.subarray(0, end).toString('latin1').split('\r\n');
+  const match = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(lines[0] ?? '');
+  if (!match) return 'malformed';
+  const headers = new Map<string, string>();
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    const previous = headers.get(name);
+    headers.set(name, previous === undefined ? value : `${previous}, ${value}`);
+  }
+  return { status: Number(match[1]), headers, length: end + 4 };
+}

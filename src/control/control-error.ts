@@ -1,0 +1,33 @@
+/**
+ * The control plane's one error class and its one translation to a gRPC
+ * status. Handlers throw ControlError with a message a person can act on;
+ * anything else is a bug, logged once and answered INTERNAL without its text.
+ */
+import { type ServiceError, status } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+
+export class ControlError extends Error {
+  override name = 'ControlError';
+  constructor(
+    readonly code: status,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** INVALID_ARGUMENT naming the request field, e.g. `scopes[1]: must start with "/"`. */
+export function invalidArgument(field: string, problem: string): ControlError {
+  return new ControlError(status.INVALID_ARGUMENT, `${field}: ${problem}`);
+}
+
+/** NOT_FOUND naming the resource, e.g. `keys/key_abc not found`. */
+export function notFound(resource: string, hint = ''): ControlError {
+  return new ControlError(status.NOT_FOUND, `${resource} not found${hint ? `: ${hint}` : ''}`);
+}
+
+export function toServiceError(err: unknown, log: Logger, method: string): Partial<ServiceError> {
+  if (err instanceof ControlError) return { code: err.code, details: err.message };
+  log.error({ err, method }, 'bug: control-plane handler failed');
+  return { code: status.INTERNAL, details: 'internal error (logged by the relay)' };
+}

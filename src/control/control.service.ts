@@ -1,0 +1,64 @@
+/**
+ * The control plane's lifetime within the Nest application: listen once the
+ * app has started, stop before the relay it reads is taken down.
+ */
+import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config';
+import { CONFIG } from '../config/config.constants';
+import type { KeyStore } from '../keys/api-key';
+import { KEY_STORE } from '../keys/keys.constants';
+import { LOGGER } from '../logging/logging.constants';
+import { ROUTE_REGISTRY } from '../relay/relay.constants';
+import { RelayEvents } from '../relay/relay-events';
+import type { RouteRegistry } from '../relay/route-registry';
+import { ControlServer } from './control-server';
+import { EventHub } from './event-hub';
+import { KeyEvents } from './key-events';
+import { RelayStats } from './relay-stats';
+
+@Injectable()
+export class ControlService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly hub: EventHub;
+  private readonly stats: RelayStats;
+  private readonly server: ControlServer;
+  private readonly log: Logger;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(KEY_STORE) store: KeyStore,
+    @Inject(ROUTE_REGISTRY) registry: RouteRegistry,
+    relayEvents: RelayEvents,
+    @Inject(LOGGER) log: Logger,
+  ) {
+    this.log = log.child({ component: 'control' });
+    const keyEvents = new KeyEvents();
+    this.hub = new EventHub(relayEvents, keyEvents);
+    // Counting starts at construction, before any listener can connect.
+    this.stats = new RelayStats(registry, relayEvents);
+    this.stats.start();
+    this.hub.start();
+    this.server = new ControlServer({ config: config.grpc, store, registry, hub: this.hub, keyEvents, stats: this.stats, log: this.log });
+  }
+
+  /** The control plane's port (the configured one, or the one picked for 0). */
+  get port(): number {
+    return this.server.port;
+  }
+
+  get tls(): boolean {
+    return this.server.tls;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const port = await this.server.start();
+    this.log.info({ host: this.config.grpc.host, port, tls: this.server.tls }, 'control plane listening');
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.server.stop();
+    this.hub.stop();
+    this.stats.stop();
+    this.log.info('control plane stopped');
+  }
+}

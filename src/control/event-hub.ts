@@ -1,0 +1,77 @@
+/**
+ * One ordered stream of the relay's events for every Watch call. Relay and
+ * key events arrive synchronously from their emitters; each gets the next
+ * sequence number and goes to every watcher in that order.
+ */
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { timestampNow } from '@bufbuild/protobuf/wkt';
+import type { EventSchema } from '@remoted/sdk/gen/remoted/admin/v1/event_service_pb';
+import type { ApiKey } from '../keys/api-key';
+import type { LinkSnapshot, RelayEventMap, RelayEvents, RouteSnapshot } from '../relay/relay-events';
+import type { KeyEvents } from './key-events';
+import { linkCloseReasonToProto, routeCloseReasonToProto } from './proto-enums';
+import { keyToProto, linkSnapshotToProto, routeToProto } from './to-proto';
+
+export type EventInit = MessageInitShape<typeof EventSchema>;
+type EventKind = NonNullable<EventInit['kind']>;
+export type Watcher = (event: EventInit) => void;
+
+export class EventHub {
+  private sequence = 0;
+  private readonly watchers = new Set<Watcher>();
+
+  constructor(
+    private readonly relayEvents: RelayEvents,
+    private readonly keyEvents: KeyEvents,
+  ) {}
+
+  start(): void {
+    this.relayEvents.on('route:open', this.onRouteOpen);
+    this.relayEvents.on('route:close', this.onRouteClose);
+    this.relayEvents.on('link:open', this.onLinkOpen);
+    this.relayEvents.on('link:close', this.onLinkClose);
+    this.keyEvents.on('key:create', this.onKeyCreate);
+    this.keyEvents.on('key:revoke', this.onKeyRevoke);
+  }
+
+  stop(): void {
+    this.relayEvents.off('route:open', this.onRouteOpen);
+    this.relayEvents.off('route:close', this.onRouteClose);
+    this.relayEvents.off('link:open', this.onLinkOpen);
+    this.relayEvents.off('link:close', this.onLinkClose);
+    this.keyEvents.off('key:create', this.onKeyCreate);
+    this.keyEvents.off('key:revoke', this.onKeyRevoke);
+  }
+
+  /** Registers a watcher; the returned function unregisters it. */
+  subscribe(watcher: Watcher): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
+  }
+
+  get watcherCount(): number {
+    return this.watchers.size;
+  }
+
+  private publish(kind: EventKind): void {
+    // Numbered even with no watcher, so a sequence gap always means a drop.
+    const event: EventInit = { sequence: BigInt(++this.sequence), time: timestampNow(), kind };
+    for (const watcher of [...this.watchers]) watcher(event);
+  }
+
+  private readonly onRouteOpen = (route: RouteSnapshot): void =>
+    this.publish({ case: 'routeOpened', value: { route: routeToProto(route) } });
+
+  private readonly onRouteClose = (route: RelayEventMap['route:close'][0]): void =>
+    this.publish({ case: 'routeClosed', value: { route: routeToProto(route), reason: routeCloseReasonToProto(route.reason) } });
+
+  private readonly onLinkOpen = (link: LinkSnapshot): void =>
+    this.publish({ case: 'linkOpened', value: { link: linkSnapshotToProto(link) } });
+
+  private readonly onLinkClose = (link: RelayEventMap['link:close'][0]): void =>
+    this.publish({ case: 'linkClosed', value: { link: linkSnapshotToProto(link), reason: linkCloseReasonToProto(link.reason) } });
+
+  private readonly onKeyCreate = (key: ApiKey): void => this.publish({ case: 'keyCreated', value: { key: keyToProto(key) } });
+
+  private readonly onKeyRevoke = (key: ApiKey): void => this.publish({ case: 'keyRevoked', value: { key: keyToProto(key) } });
+}

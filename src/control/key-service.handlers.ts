@@ -1,0 +1,114 @@
+/** KeyService: create, list, get, update, revoke keys; close what a key opened. */
+import { timestampDate } from '@bufbuild/protobuf/wkt';
+import type { Timestamp } from '@bufbuild/protobuf/wkt';
+import type { KeyService } from '@remoted/sdk/gen/remoted/admin/v1/key_service_pb';
+import { KeyRole as ProtoKeyRole } from '@remoted/sdk/gen/remoted/admin/v1/key_pb';
+import type { ApiKey, KeyStore, UpdateKeyInput } from '../keys/api-key';
+import { validateScope } from '../keys/path-scope';
+import type { ConnectionCloser } from './connection-closer';
+import { invalidArgument, notFound } from './control-error';
+import type { HandlersOf } from './grpc-handlers';
+import type { KeyEvents } from './key-events';
+import { afterKeyOf, pageSizeOf, tokenAfter } from './pagination';
+import { roleFromProto } from './proto-enums';
+import { keyName, parseName } from './resource-names';
+import { keyToProto } from './to-proto';
+
+type Handlers = HandlersOf<typeof KeyService>;
+
+const MAX_LABEL_LENGTH = 200;
+const MAX_SCOPES = 100;
+const UPDATABLE_FIELDS = ['label', 'scopes'] as const;
+
+export function keyServiceHandlers(store: KeyStore, keyEvents: KeyEvents, closer: ConnectionCloser): Handlers {
+  const existing = async (field: string, name: string): Promise<ApiKey> => {
+    const id = parseName(field, name, 'keys');
+    const key = await store.get(id);
+    if (!key) throw notFound(keyName(id), 'list keys with ListKeys (show_revoked to include revoked ones)');
+    return key;
+  };
+
+  return {
+    async createKey(request) {
+      const role = roleFromProto(request.role);
+      if (!role) throw invalidArgument('role', 'required: KEY_ROLE_SERVER, KEY_ROLE_CLIENT or KEY_ROLE_ADMIN');
+      const expiresAt = request.expireTime ? checkedExpiry(request.expireTime) : null;
+      const { key, secret } = await store.create({
+        role,
+        label: checkedLabel('label', request.label),
+        scopes: checkedScopes('scopes', request.scopes),
+        expiresAt,
+      });
+      keyEvents.emit('key:create', key);
+      return { key: keyToProto(key), secret };
+    },
+
+    async listKeys(request) {
+      const limit = pageSizeOf(request);
+      const role = request.role === ProtoKeyRole.UNSPECIFIED ? undefined : roleFromProto(request.role);
+      if (request.role !== ProtoKeyRole.UNSPECIFIED && !role) throw invalidArgument('role', `unknown role ${request.role}`);
+      // One more than asked says whether there is a next page.
+      const keys = await store.list({ role, includeRevoked: request.showRevoked, afterId: afterKeyOf(request), limit: limit + 1 });
+      const page = keys.slice(0, limit);
+      const now = new Date();
+      return {
+        keys: page.map((key) => keyToProto(key, now)),
+        nextPageToken: keys.length > limit ? tokenAfter(page[page.length - 1].id) : '',
+      };
+    },
+
+    async getKey(request) {
+      return { key: keyToProto(await existing('name', request.name)) };
+    },
+
+    async updateKey(request) {
+      if (!request.key) throw invalidArgument('key', 'required: the key with its name and the fields to set');
+      const key = await existing('key.name', request.key.name);
+      const paths = request.updateMask?.paths ?? [];
+      if (paths.length === 0) throw invalidArgument('update_mask', `required: name the fields to set (${UPDATABLE_FIELDS.join(', ')})`);
+      const input: UpdateKeyInput = {};
+      for (const path of paths) {
+        if (path === 'label') input.label = checkedLabel('key.label', request.key.label);
+        else if (path === 'scopes') input.scopes = checkedScopes('key.scopes', request.key.scopes);
+        else throw invalidArgument('update_mask', `"${path}" cannot be updated; only ${UPDATABLE_FIELDS.join(', ')}`);
+      }
+      const updated = await store.update(key.id, input);
+      if (!updated) throw notFound(keyName(key.id));
+      return { key: keyToProto(updated) };
+    },
+
+    async revokeKey(request) {
+      const key = await existing('name', request.name);
+      const revoked = (await store.revoke(key.id)) ?? key;
+      // Revoking twice is fine, but only the first revocation is an event.
+      if (!key.revokedAt) keyEvents.emit('key:revoke', revoked);
+      const closed = request.closeConnections ? closer.closeKeyConnections(key.id) : { closedRoutes: 0, closedLinks: 0 };
+      return { key: keyToProto(revoked), ...closed };
+    },
+
+    async closeKeyConnections(request) {
+      const key = await existing('name', request.name);
+      return closer.closeKeyConnections(key.id);
+    },
+  };
+}
+
+function checkedLabel(field: string, label: string): string {
+  if (label.length > MAX_LABEL_LENGTH) throw invalidArgument(field, `at most ${MAX_LABEL_LENGTH} characters (got ${label.length})`);
+  return label;
+}
+
+function checkedScopes(field: string, scopes: readonly string[]): string[] {
+  if (scopes.length > MAX_SCOPES) throw invalidArgument(field, `at most ${MAX_SCOPES} patterns (got ${scopes.length})`);
+  scopes.forEach((scope, i) => {
+    const problem = validateScope(scope);
+    if (problem) throw invalidArgument(`${field}[${i}]`, problem);
+  });
+  return [...scopes];
+}
+
+function checkedExpiry(expireTime: Timestamp): Date {
+  const date = timestampDate(expireTime);
+  if (date.getTime() <= Date.now()) throw invalidArgument('expire_time', `${date.toISOString()} is not in the future`);
+  return date;
+}

@@ -1,0 +1,75 @@
+/**
+ * Plain GETs on the relay port for operators: /healthz (the process answers),
+ * /readyz (key store open, relay port listening), and /metrics for a bearer
+ * of the metrics token. Registered before the relay's catch-all controller.
+ */
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
+import type { Config } from '../config/config';
+import { CONFIG } from '../config/config.constants';
+import type { KeyStore } from '../keys/api-key';
+import { KEY_STORE } from '../keys/keys.constants';
+import { errorBody, errorHeaders } from '../relay/http-reply';
+import { RelayService } from '../relay/relay.service';
+import { sendMetrics } from './metrics-server';
+import { MetricsService } from './metrics.service';
+
+@Controller()
+export class HealthController {
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(KEY_STORE) private readonly store: KeyStore,
+    private readonly relay: RelayService,
+    private readonly metricsService: MetricsService,
+  ) {}
+
+  @Get('healthz')
+  healthz(@Res() res: ServerResponse): void {
+    sendJson(res, 200, { status: 'ok' });
+  }
+
+  @Get('readyz')
+  readyz(@Res() res: ServerResponse): void {
+    const checks = { keyStore: isStoreOpen(this.store), listening: this.relay.isAccepting };
+    const ready = checks.keyStore && checks.listening;
+    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks });
+  }
+
+  @Get('metrics')
+  metrics(@Req() req: IncomingMessage, @Res() res: ServerResponse): void {
+    const { token } = this.config.metrics;
+    const metrics = this.metricsService.metrics;
+    if (token === undefined || !metrics) {
+      // Not offered on this port: the same answer as any other plain request.
+      const body = errorBody('invalid_request', 'Expected a WebSocket or WebRoute upgrade request.');
+      res.writeHead(400, errorHeaders(body)).end(body);
+      return;
+    }
+    if (!bearerMatches(req.headers.authorization, token)) {
+      const body = errorBody('invalid_missing_apikey', 'Missing or wrong metrics token.');
+      res.writeHead(403, errorHeaders(body)).end(body);
+      return;
+    }
+    sendMetrics(metrics, res);
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, no-store, must-revalidate', 'Content-Length': String(Buffer.byteLength(body)) }).end(body);
+}
+
+/** The store's own view when it has one (SQLite does); a store without it is taken as open. */
+function isStoreOpen(store: KeyStore): boolean {
+  const probe = (store as KeyStore & { isOpen?: () => boolean }).isOpen;
+  return typeof probe === 'function' ? probe.call(store) : true;
+}
+
+/** Compares digests so the time taken says nothing about the token. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  if (!match) return false;
+  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(match[1].trim()), digest(token));
+}

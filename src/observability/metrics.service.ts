@@ -1,0 +1,44 @@
+/**
+ * Owns the metrics: built only when they are asked for (a metrics port or a
+ * token), so a relay without them pays nothing, and the metrics port's server.
+ */
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config';
+import { CONFIG } from '../config/config.constants';
+import { LOGGER } from '../logging/logging.constants';
+import { RelayService } from '../relay/relay.service';
+import { MetricsServer } from './metrics-server';
+import { RelayMetrics } from './relay-metrics';
+
+@Injectable()
+export class MetricsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  /** undefined when metrics are off. */
+  readonly metrics: RelayMetrics | undefined;
+  private server: MetricsServer | undefined;
+  /** The metrics port (the configured one, or the one picked for 0); undefined when off. */
+  port: number | undefined;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    relay: RelayService,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {
+    const { port, token } = config.metrics;
+    if (port === undefined && token === undefined) return;
+    this.metrics = new RelayMetrics({ registry: relay.registry, events: relay.events, connectionCount: () => relay.tracker.size });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { host, port } = this.config.metrics;
+    if (!this.metrics || port === undefined) return;
+    this.server = new MetricsServer(this.metrics);
+    this.port = await this.server.listen(port, host);
+    this.log.info({ host, port: this.port }, 'metrics listening');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.server?.close();
+    this.metrics?.dispose();
+  }
+}

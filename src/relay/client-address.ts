@@ -1,0 +1,84 @@
+/**
+ * The address a request came from. Behind a reverse proxy the TCP peer is the
+ * proxy, so X-Forwarded-For / X-Real-IP name the client; they are believed
+ * only when the peer is a configured trusted proxy, since anyone else can
+ * write them.
+ */
+import type { IncomingMessage } from 'node:http';
+import { BlockList, isIP } from 'node:net';
+import { formatAddress } from '@remoted/sdk/protocol';
+
+export interface ClientAddress {
+  /** The IP alone: what throttling counts by. */
+  ip: string;
+  /** The protocol's `ipaddr` form, `1.2.3.4:5` or `[::1]:5`; port 0 when a proxy named the client. */
+  display: string;
+}
+
+export class TrustedProxies {
+  private readonly list = new BlockList();
+  private readonly empty: boolean;
+
+  /** `spec`: comma-separated addresses and CIDRs; throws on a bad entry, so a typo stops the start. */
+  constructor(spec: string | undefined) {
+    const entries = (spec ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '');
+    for (const entry of entries) {
+      const [address, bits, extra] = entry.split('/');
+      const family = isIP(address);
+      const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits);
+      const max = family === 6 ? 128 : 32;
+      if (family === 0 || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > max) {
+        throw new Error(`trusted proxies: "${entry}" is not an address or CIDR`);
+      }
+      this.list.addSubnet(address, prefix, family === 6 ? 'ipv6' : 'ipv4');
+    }
+    this.empty = entries.length === 0;
+  }
+
+  has(ip: string): boolean {
+    if (this.empty) return false;
+    const family = isIP(ip);
+    return family !== 0 && this.list.check(ip, family === 6 ? 'ipv6' : 'ipv4');
+  }
+
+  /** The request's client: the peer, or the client a trusted proxy names. */
+  resolve(req: IncomingMessage): ClientAddress {
+    const socket = req.socket;
+    const peer = unmapped(socket.remoteAddress ?? '');
+    const peerAddress = { ip: peer, display: formatAddress(peer, socket.remotePort) };
+    if (!this.has(peer)) return peerAddress;
+    const forwarded = this.fromForwardedFor(req.headers['x-forwarded-for']) ?? validIp(single(req.headers['x-real-ip']));
+    return forwarded === undefined ? peerAddress : { ip: forwarded, display: formatAddress(forwarded, 0) };
+  }
+
+  /**
+   * The rightmost hop that is not a trusted proxy: entries to its left were
+   * written by the client and prove nothing. A malformed hop ends the walk.
+   */
+  private fromForwardedFor(header: string | string[] | undefined): string | undefined {
+    const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((h) => h.trim()).filter((h) => h !== '');
+    let candidate: string | undefined;
+    for (let i = hops.length - 1; i >= 0; i--) {
+      const ip = validIp(hops[i]);
+      if (ip === undefined) break;
+      candidate = ip;
+      if (!this.has(ip)) break;
+    }
+    return candidate;
+  }
+}
+
+/** `::ffff:1.2.3.4` (an IPv4 peer on a dual-stack socket) as `1.2.3.4`. */
+function unmapped(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}
+
+function validIp(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const ip = unmapped(value.trim());
+  return isIP(ip) === 0 ? undefined : ip;
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,93 @@
+import { status } from '@grpc/grpc-js';
+import type { AdminClient } from '@remoted/sdk/admin';
+import { KeyRole, KeyState } from '@remoted/sdk/gen/remoted/admin/v1/key_pb';
+import { rawRequest, readBytes, webRouteHeaders } from '../helpers/raw-http';
+import { linkedSocket, makeLink, TestListener } from '../helpers/relay-peers';
+import { type StartedRelay, startRelay } from '../helpers/start-relay';
+import { ended } from '../helpers/wait-for';
+import { adminClientFor, expectStatus, idOf } from './control-helpers';
+
+describe('control plane: keys', () => {
+  let relay: StartedRelay;
+  let admin: AdminClient;
+  let listener: TestListener | undefined;
+
+  beforeAll(async () => {
+    relay = await startRelay();
+    admin = adminClientFor(relay);
+  });
+  afterEach(async () => {
+    await listener?.close();
+    listener = undefined;
+  });
+  afterAll(async () => {
+    admin.close();
+    await relay.close();
+  });
+
+  it('creates a client key that dials; revoking it severs its links within a second and refuses new dials (403)', async () => {
+    const created = await admin.keys.createKey({ role: KeyRole.CLIENT, label: 'ci dialer', scopes: ['/db/*'] });
+    expect(created.secret).toMatch(/^[A-Za-z0-9]{64}$/);
+    expect(created.key).toMatchObject({ role: KeyRole.CLIENT, label: 'ci dialer', scopes: ['/db/*'], state: KeyState.ACTIVE });
+
+    listener = await TestListener.open(relay.port, '/db/one', relay.keys.server);
+    const { dialer, listenerSide } = await makeLink(relay.port, '/db/one', listener, { server: relay.keys.server, client: created.secret });
+    const a = linkedSocket(dialer);
+    const b = linkedSocket(listenerSide);
+    a.write('hello');
+    expect((await readBytes(b, 5)).toString()).toBe('hello');
+
+    const revokedAt = Date.now();
+    const revoked = await admin.keys.revokeKey({ name: created.key!.name, closeConnections: true });
+    expect(revoked).toMatchObject({ closedLinks: 1, closedRoutes: 0, key: { state: KeyState.REVOKED } });
+    await Promise.all([ended(a, 1000), ended(b, 1000)]);
+    expect(Date.now() - revokedAt).toBeLessThan(1000);
+
+    const refused = await rawRequest(relay.port, '/db/one', { headers: webRouteHeaders(created.secret) });
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body)).toMatchObject({ errorcode: 'invalid_missing_apikey' });
+    // The listener (another key) is untouched.
+    expect((await admin.routes.listRoutes({})).routes.map((r) => r.path)).toEqual(['/db/one']);
+  });
+
+  it('refuses a key outside its scopes like an unknown one', async () => {
+    const { secret } = await admin.keys.createKey({ role: KeyRole.CLIENT, scopes: ['/db/*'] });
+    listener = await TestListener.open(relay.port, '/web', relay.keys.server);
+    expect((await rawRequest(relay.port, '/web', { headers: webRouteHeaders(secret) })).status).toBe(403);
+  });
+
+  it('lists, gets and updates keys, with pages', async () => {
+    const made = [];
+    for (let i = 0; i < 3; i++) made.push((await admin.keys.createKey({ role: KeyRole.SERVER, label: `page ${i}` })).key!);
+    const seen: string[] = [];
+    let pageToken = '';
+    do {
+      const page = await admin.keys.listKeys({ role: KeyRole.SERVER, pageSize: 2, pageToken });
+      expect(page.keys.length).toBeLessThanOrEqual(2);
+      seen.push(...page.keys.map((k) => k.name));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    expect(seen).toEqual([...seen].sort());
+    for (const key of made) expect(seen).toContain(key.name);
+
+    const got = await admin.keys.getKey({ name: idOf(made[0].name) });
+    expect(got.key?.label).toBe('page 0');
+    const updated = await admin.keys.updateKey({ key: { name: made[0].name, label: 'renamed', scopes: ['/a/**'] }, updateMask: { paths: ['label'] } });
+    expect(updated.key).toMatchObject({ label: 'renamed', scopes: [] });
+    const scoped = await admin.keys.updateKey({ key: { name: made[0].name, scopes: ['/a/**'] }, updateMask: { paths: ['scopes'] } });
+    expect(scoped.key).toMatchObject({ label: 'renamed', scopes: ['/a/**'] });
+  });
+
+  it('answers INVALID_ARGUMENT naming the field and NOT_FOUND naming the resource', async () => {
+    expect(await expectStatus(admin.keys.createKey({}), status.INVALID_ARGUMENT)).toMatch(/^role: required/);
+    expect(await expectStatus(admin.keys.createKey({ role: KeyRole.CLIENT, scopes: ['/ok', 'db'] }), status.INVALID_ARGUMENT)).toMatch(/^scopes\[1\]: /);
+    expect(await expectStatus(admin.keys.createKey({ role: KeyRole.CLIENT, expireTime: { seconds: 1n } }), status.INVALID_ARGUMENT)).toMatch(/^expire_time: /);
+    expect(await expectStatus(admin.keys.getKey({ name: 'keys/key_nope' }), status.NOT_FOUND)).toMatch(/^keys\/key_nope not found/);
+    expect(await expectStatus(admin.keys.getKey({}), status.INVALID_ARGUMENT)).toMatch(/^name: required/);
+    expect(await expectStatus(admin.keys.updateKey({ key: { name: 'keys/key_nope' }, updateMask: { paths: ['label'] } }), status.NOT_FOUND)).toMatch(/keys\/key_nope/);
+    const { key } = await admin.keys.createKey({ role: KeyRole.CLIENT });
+    expect(await expectStatus(admin.keys.updateKey({ key: { name: key!.name } }), status.INVALID_ARGUMENT)).toMatch(/^update_mask: /);
+    expect(await expectStatus(admin.keys.updateKey({ key: { name: key!.name }, updateMask: { paths: ['role'] } }), status.INVALID_ARGUMENT)).toMatch(/"role" cannot be updated/);
+    expect(await expectStatus(admin.keys.listKeys({ pageToken: 'garbage!' }), status.INVALID_ARGUMENT)).toMatch(/^page_token: /);
+  });
+});

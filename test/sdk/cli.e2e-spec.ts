@@ -1,0 +1,206 @@
+/** The built `remoted` CLI against the real relay: expose + forward, dial over stdio, errors and exit codes. */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, get, request, type Server } from 'node:http';
+import { join } from 'node:path';
+import type { Socket } from 'node:net';
+import { listen, type RemotedServer } from '@remoted/sdk';
+import { startRelay, type StartedRelay } from '../helpers/start-relay';
+import { echoConnections, nextEvent } from './sdk-helpers';
+
+const CLI = join(__dirname, '..', '..', 'sdk', 'dist', 'cli', 'main.js');
+const BLOB_BYTES = 32 * 1024 * 1024;
+
+interface Cli {
+  child: ChildProcessWithoutNullStreams;
+  stderr: () => string;
+  /** Resolves with the first match of `pattern` in stderr. */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  exited: Promise<number | null>;
+}
+
+function runCli(args: string[]): Cli {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: 'pipe' });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    child.stderr.emit('log');
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    stderr: () => stderr,
+    exited,
+    waitForLog: (pattern, timeoutMs = 10_000) =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          const match = pattern.exec(stderr);
+          if (!match) return;
+          clearTimeout(timer);
+          child.stderr.off('log', check);
+          resolve(match);
+        };
+        const timer = setTimeout(() => {
+          child.stderr.off('log', check);
+          reject(new Error(`no ${pattern} in stderr within ${timeoutMs} ms; stderr: ${stderr}`));
+        }, timeoutMs);
+        child.stderr.on('log', check);
+        check();
+      }),
+  };
+}
+
+async function stop(cli: Cli): Promise<number | null> {
+  if (cli.child.exitCode === null) cli.child.kill('SIGTERM');
+  return cli.exited;
+}
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+describe('remoted CLI', () => {
+  let relay: StartedRelay;
+  const clis: Cli[] = [];
+  beforeAll(async () => {
+    relay = await startRelay();
+  });
+  afterEach(async () => {
+    for (const cli of clis.splice(0)) await stop(cli);
+  });
+  afterAll(() => relay.close());
+
+  function cli(args: string[]): Cli {
+    const started = runCli(args);
+    clis.push(started);
+    return started;
+  }
+
+  describe('expose + forward carrying a real HTTP server', () => {
+    let app: Server;
+    let appPort: number;
+    const blob = randomBytes(BLOB_BYTES);
+    const blobSha = sha256(blob);
+
+    beforeAll(async () => {
+      app = createServer((req, res) => {
+        if (req.method === 'GET' && req.url === '/blob') {
+          res.writeHead(200, { 'content-length': blob.length });
+          res.end(blob);
+          return;
+        }
+        const hash = createHash('sha256');
+        let size = 0;
+        req.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          hash.update(chunk);
+        });
+        req.on('end', () => res.end(JSON.stringify({ size, sha256: hash.digest('hex') })));
+      });
+      await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+      appPort = (app.address() as { port: number }).port;
+    });
+    afterAll(async () => {
+      app.closeAllConnections();
+      await new Promise<void>((resolve) => app.close(() => resolve()));
+    });
+
+    it('serves 32 MiB each way intact (sha256), and both exit 0 on SIGTERM', async () => {
+      const expose = cli(['expose', relay.url('rws', '/web'), '--to', `127.0.0.1:${appPort}`]);
+      await expose.waitForLog(/listening on rws:\/\/127\.0\.0\.1:\d+\/web/);
+      const forward = cli(['forward', relay.url('rwr', '/web'), '--listen', '127.0.0.1:0']);
+      const [, port] = await forward.waitForLog(/forwarding 127\.0\.0\.1:(\d+) to/);
+
+      const downloaded = await new Promise<Buffer>((resolve, reject) => {
+        get({ host: '127.0.0.1', port: Number(port), path: '/blob' }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve(Buffer.concat(chunks)));
+          res.on('error', reject);
+        }).on('error', reject);
+      });
+      expect(downloaded.length).toBe(BLOB_BYTES);
+      expect(sha256(downloaded)).toBe(blobSha);
+
+      const uploaded = await new Promise<string>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: Number(port), path: '/upload', method: 'POST' }, (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve(text));
+        });
+        req.on('error', reject);
+        req.end(blob);
+      });
+      expect(JSON.parse(uploaded)).toEqual({ size: BLOB_BYTES, sha256: blobSha });
+
+      expect(await stop(forward)).toBe(0);
+      expect(await stop(expose)).toBe(0);
+    });
+  });
+
+  describe('dial over stdio', () => {
+    let server: RemotedServer;
+    const links = new Set<Socket>();
+    beforeAll(async () => {
+      server = listen(relay.url('rws', '/echo'));
+      echoConnections(server, links);
+      await nextEvent(server, 'listening');
+    });
+    afterAll(async () => {
+      for (const link of links) link.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+
+    it('is the link: stdin goes out, the answer comes to stdout, exit 0 after the far end closes', async () => {
+      const dial = cli(['dial', relay.url('rwr', '/echo')]);
+      let stdout = '';
+      dial.child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      dial.child.stdin.end('ping over stdio\n');
+      expect(await dial.exited).toBe(0);
+      expect(stdout).toBe('ping over stdio\n');
+      expect(dial.stderr()).toBe('');
+    });
+  });
+
+  describe('errors and exit codes', () => {
+    it('a path with no listener: exit 4, one line missing_destination', async () => {
+      const dial = cli(['dial', relay.url('rwr', '/nobody')]);
+      expect(await dial.exited).toBe(4);
+      expect(dial.stderr()).toMatch(/^remoted: missing_destination: .+\n$/);
+    });
+
+    it('a bad key: exit 3, invalid_missing_apikey', async () => {
+      const dial = cli(['dial', relay.url('rwr', '/x', 'wrong')]);
+      expect(await dial.exited).toBe(3);
+      expect(dial.stderr()).toMatch(/^remoted: invalid_missing_apikey: /);
+    });
+
+    it('expose on a path in use: exit 4, path_in_use, no retry loop', async () => {
+      const first = cli(['expose', relay.url('rws', '/busy'), '--to', '127.0.0.1:9']);
+      await first.waitForLog(/listening on/);
+      const second = cli(['expose', relay.url('rws', '/busy'), '--to', '127.0.0.1:9']);
+      expect(await second.exited).toBe(4);
+      expect(second.stderr()).toMatch(/remoted: path_in_use: /);
+      expect(second.stderr()).not.toMatch(/reconnect/);
+    });
+
+    it('usage errors: exit 2', async () => {
+      const missing = cli(['expose', relay.url('rws', '/u')]);
+      expect(await missing.exited).toBe(2);
+      expect(missing.stderr()).toMatch(/^remoted: usage: .*--to/);
+      const badUrl = cli(['dial', 'http://example/x']);
+      expect(await badUrl.exited).toBe(2);
+      expect(badUrl.stderr()).toMatch(/^remoted: invalid_url: /);
+    });
+
+    it('--help on every command exits 0 and prints to stdout', async () => {
+      for (const args of [['--help'], ['expose', '--help'], ['forward', '--help'], ['dial', '--help']]) {
+        const help = cli(args);
+        let stdout = '';
+        help.child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        expect(await help.exited).toBe(0);
+        expect(stdout).toMatch(/^Usage: remoted/);
+      }
+    });
+  });
+});

@@ -1,0 +1,74 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ID_ALPHABET } from '@remoted/sdk/protocol';
+import { bootstrapKeys, describeGeneratedKeys } from '../../src/keys/bootstrap-keys';
+import { KeyAuthenticator } from '../../src/keys/key-authenticator';
+import { SqliteKeyStore } from '../../src/keys/sqlite-key-store';
+
+describe('SqliteKeyStore', () => {
+  let dir: string;
+  let store: SqliteKeyStore;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'remoted-keys-'));
+    store = new SqliteKeyStore(join(dir, 'nested', 'keys.sqlite'));
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stores a hash of the secret, never the secret', async () => {
+    const { key, secret } = await store.create({ role: 'server', label: 'db', scopes: ['/db/*'] });
+    expect(secret).toHaveLength(64);
+    expect([...secret].every((c) => ID_ALPHABET.includes(c))).toBe(true);
+    await store.close();
+    const bytes = readFileSync(join(dir, 'nested', 'keys.sqlite'));
+    expect(bytes.includes(Buffer.from(secret))).toBe(false);
+    store = new SqliteKeyStore(join(dir, 'nested', 'keys.sqlite'));
+    expect(await store.findBySecret(secret)).toEqual(key);
+    expect(await store.findBySecret(secret.slice(0, 63))).toBeUndefined();
+  });
+
+  it('lists, updates and revokes', async () => {
+    const a = await store.create({ role: 'client', label: 'a' });
+    const b = await store.create({ role: 'server', label: 'b' });
+    expect((await store.list()).map((k) => k.id).sort()).toEqual([a.key.id, b.key.id].sort());
+    expect(await store.list({ role: 'server' })).toEqual([b.key]);
+    expect(await store.update(a.key.id, { label: 'renamed', scopes: ['/x'] })).toMatchObject({ label: 'renamed', scopes: ['/x'] });
+    const revoked = await store.revoke(a.key.id);
+    expect(revoked?.revokedAt).toBeInstanceOf(Date);
+    expect((await store.list()).map((k) => k.id)).toEqual([b.key.id]);
+    expect(await store.list({ includeRevoked: true })).toHaveLength(2);
+    expect(await store.revoke('key_missing')).toBeUndefined();
+  });
+
+  it('authenticates only usable keys in scope', async () => {
+    const auth = new KeyAuthenticator(store);
+    const scoped = await store.create({ role: 'client', scopes: ['/db/*'] });
+    const expired = await store.create({ role: 'client', expiresAt: new Date(Date.now() - 1) });
+    expect(await auth.authenticate(scoped.secret, '/db/x')).toMatchObject({ id: scoped.key.id });
+    expect(await auth.authenticate(scoped.secret, '/web')).toBeUndefined();
+    expect(await auth.authenticate(expired.secret, '/db/x')).toBeUndefined();
+    expect(await auth.authenticate(undefined, '/db/x')).toBeUndefined();
+  });
+
+  it('generates a server, a client and an admin key on a first start only', async () => {
+    const generated = await bootstrapKeys(store, {});
+    expect(generated.map((g) => g.role)).toEqual(['server', 'client', 'admin']);
+    const text = describeGeneratedKeys(generated, '127.0.0.1', 37791);
+    expect(text).toContain(`rws://${generated[0].secret}@127.0.0.1:37791/<path>`);
+    expect(text).toContain(`rwr://${generated[1].secret}@127.0.0.1:37791/<path>`);
+    expect(await bootstrapKeys(store, {})).toEqual([]);
+    expect(await store.count()).toBe(3);
+  });
+
+  it('registers configured keys once and generates none beside them', async () => {
+    const given = { server: 's'.repeat(64), client: 'c'.repeat(64), admin: 'a'.repeat(64) };
+    expect(await bootstrapKeys(store, given)).toEqual([]);
+    expect(await bootstrapKeys(store, given)).toEqual([]);
+    expect(await store.count()).toBe(3);
+    expect((await store.findBySecret('s'.repeat(64)))?.role).toBe('server');
+  });
+});
