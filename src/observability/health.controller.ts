@@ -10,7 +10,8 @@ import type { Config } from '../config/config';
 import { CONFIG } from '../config/config.constants';
 import type { KeyStore } from '../keys/api-key';
 import { KEY_STORE } from '../keys/keys.constants';
-import { errorBody, errorHeaders } from '../relay/http-reply';
+import { replyHttpError } from '../relay/http-reply';
+import { PLAIN_REQUEST_MESSAGE } from '../relay/plain-request.filter';
 import { RelayService } from '../relay/relay.service';
 import { sendMetrics } from './metrics-server';
 import { MetricsService } from './metrics.service';
@@ -42,13 +43,11 @@ export class HealthController {
     const metrics = this.metricsService.metrics;
     if (token === undefined || !metrics) {
       // Not offered on this port: the same answer as any other plain request.
-      const body = errorBody('invalid_request', 'Expected a WebSocket or WebRoute upgrade request.');
-      res.writeHead(400, errorHeaders(body)).end(body);
+      replyHttpError(res, 'invalid_request', PLAIN_REQUEST_MESSAGE);
       return;
     }
     if (!bearerMatches(req.headers.authorization, token)) {
-      const body = errorBody('invalid_missing_apikey', 'Missing or wrong metrics token.');
-      res.writeHead(403, errorHeaders(body)).end(body);
+      replyHttpError(res, 'invalid_missing_apikey', 'Missing or wrong metrics token.');
       return;
     }
     sendMetrics(metrics, res);

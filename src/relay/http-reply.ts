@@ -14,7 +14,7 @@ import {
   WIRE_HEADER_WEBROUTE_VERSION,
   webRouteAccept,
 } from '@remoted/sdk/protocol';
-import { STATUS_CODES } from 'node:http';
+import { type ServerResponse, STATUS_CODES } from 'node:http';
 import { reportRefusal } from './refusal-reporting';
 import type { RefusalCode } from './relay-events';
 
@@ -41,6 +41,16 @@ export function errorHeaders(body: string): Record<string, string> {
     'Content-Length': String(Buffer.byteLength(body)),
     Connection: 'close',
   };
+}
+
+/** Refuses a plain (not upgraded) HTTP request with the protocol's JSON error; the connection closes after it. */
+export function replyHttpError(res: ServerResponse, code: ErrorCode, message?: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = errorBody(code, message);
+  res.writeHead(ERROR_STATUS[code], errorHeaders(body)).end(body);
 }
 
 /** Refuses with the JSON error of the protocol. */

@@ -106,7 +106,7 @@ export class LinkBroker {
     registry.addLink(link);
     this.linksPerKey.set(dialer.key.id, (this.linksPerKey.get(dialer.key.id) ?? 0) + 1);
     link.start();
-    this.ctx.log.debug({ link: link.id, route: path, dialer: dialer.address }, 'link opened');
+    this.ctx.log.info({ link: link.id, route: path, dialer: dialer.address }, 'link opened');
     this.ctx.events.emit('link:open', { ...link.snapshot(), handshakeMs: this.ctx.now() - dialer.since.getTime() });
   }
 
@@ -116,7 +116,7 @@ export class LinkBroker {
     const left = (this.linksPerKey.get(snapshot.dialerKeyId) ?? 1) - 1;
     if (left > 0) this.linksPerKey.set(snapshot.dialerKeyId, left);
     else this.linksPerKey.delete(snapshot.dialerKeyId);
-    this.ctx.log.debug(
+    this.ctx.log.info(
       { link: link.id, route: snapshot.path, reason, bytesToListener: snapshot.bytesToListener, bytesToDialer: snapshot.bytesToDialer },
       'link closed',
     );

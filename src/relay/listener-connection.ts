@@ -12,10 +12,15 @@ import type { RouteCloseReason } from './relay-events';
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_POLICY = 1008;
 
+/** How long a listener we close may take to answer the closing handshake before it is cut. */
+const CLOSE_HANDSHAKE_GRACE_MS = 1000;
+
 export class ListenerConnection implements RouteListener {
   readonly since = new Date();
   private alive = true;
   private closeReason: RouteCloseReason | undefined;
+  private closedReported = false;
+  private closeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly id: string,
@@ -23,7 +28,7 @@ export class ListenerConnection implements RouteListener {
     readonly keyId: string,
     readonly address: string,
     private readonly ws: WebSocket,
-    onClosed: (listener: ListenerConnection, reason: RouteCloseReason) => void,
+    private readonly onClosed: (listener: ListenerConnection, reason: RouteCloseReason) => void,
   ) {
     ws.on('pong', () => {
       this.alive = true;
@@ -32,7 +37,10 @@ export class ListenerConnection implements RouteListener {
       this.closeReason ??= 'error';
       ws.terminate();
     });
-    ws.on('close', () => onClosed(this, this.closeReason ?? 'listener_closed'));
+    ws.on('close', () => {
+      clearTimeout(this.closeTimer);
+      this.reportClosed();
+    });
   }
 
   notify(message: NotifyMessage): boolean {
@@ -53,11 +61,24 @@ export class ListenerConnection implements RouteListener {
     this.ws.ping();
   }
 
+  /**
+   * Closes with a reason the listener can read, and frees the route at once:
+   * a listener that never answers the closing handshake must not hold its
+   * path (it is cut after a short grace).
+   */
   close(reason: RouteCloseReason): void {
     this.closeReason ??= reason;
     if (reason === 'shutdown') this.ws.close(CLOSE_GOING_AWAY, 'relay shutting down');
     else if (reason === 'forced') this.ws.close(CLOSE_POLICY, 'closed by the operator');
     else this.ws.terminate();
+    this.reportClosed();
+    this.closeTimer ??= setTimeout(() => this.ws.terminate(), CLOSE_HANDSHAKE_GRACE_MS).unref();
+  }
+
+  private reportClosed(): void {
+    if (this.closedReported) return;
+    this.closedReported = true;
+    this.onClosed(this, this.closeReason ?? 'listener_closed');
   }
 
   /** Ends the connection now, without a closing handshake. */

@@ -1,15 +1,16 @@
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { KeysModule } from '../keys/keys.module';
 import { MemoryRouteRegistry } from './memory-route-registry';
 import { ROUTE_REGISTRY } from './relay.constants';
 import { RelayEvents } from './relay-events';
-import { RelayFallbackController } from './relay-fallback.controller';
+import { PlainRequestFilter } from './plain-request.filter';
 import { RelayService } from './relay.service';
 
 @Module({
   imports: [KeysModule],
-  controllers: [RelayFallbackController],
   providers: [
+    { provide: APP_FILTER, useClass: PlainRequestFilter },
     { provide: ROUTE_REGISTRY, useFactory: () => new MemoryRouteRegistry() },
     { provide: RelayEvents, useFactory: () => new RelayEvents() },
     RelayService,

@@ -2,7 +2,7 @@
  * The data plane's lifetime: builds its parts, puts the upgrade router on the
  * HTTP server once Nest has made it, and takes everything down at shutdown.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Server as TlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -15,7 +15,8 @@ import { KeyAuthenticator } from '../keys/key-authenticator';
 import { LOGGER } from '../logging/logging.constants';
 import { AuthThrottle } from './auth-throttle';
 import { TrustedProxies } from './client-address';
-import { replyError } from './http-reply';
+import { replyError, replyHttpError } from './http-reply';
+import { PLAIN_REQUEST_MESSAGE } from './plain-request.filter';
 import { LinkBroker } from './link-broker';
 import { ListenerAcceptor } from './listener-acceptor';
 import { reportRefusalsTo } from './refusal-reporting';
@@ -67,6 +68,10 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     this.server = this.adapterHost.httpAdapter.getHttpServer() as Server;
     this.server.on('upgrade', this.router.handle);
     this.server.on('clientError', this.onClientError);
+    // Without these, Node answers an Expect header itself (100 Continue, 417)
+    // instead of the protocol's refusal.
+    this.server.on('checkContinue', refusePlainRequest);
+    this.server.on('checkExpectation', refusePlainRequest);
     this.sweeper.start();
   }
 
@@ -128,6 +133,10 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     if (err.code === 'HPE_HEADER_OVERFLOW') replyError(socket, 'headers_too_large');
     else socket.destroy();
   };
+}
+
+function refusePlainRequest(_req: IncomingMessage, res: ServerResponse): void {
+  replyHttpError(res, 'invalid_request', PLAIN_REQUEST_MESSAGE);
 }
 
 function isTlsServer(server: Server): server is Server & TlsServer {

@@ -5,6 +5,7 @@ import { Client, credentials, Metadata, status } from '@grpc/grpc-js';
 import { type AdminClient, toGrpcServiceDefinition } from '@remoted/sdk/admin';
 import { Health, HealthCheckResponse_ServingStatus, type HealthCheckResponse } from '@remoted/sdk/gen/grpc/health/v1/health_pb';
 import { KeyRole } from '@remoted/sdk/gen/remoted/admin/v1/key_pb';
+import { RouteService } from '@remoted/sdk/gen/remoted/admin/v1/route_service_pb';
 import { type StartedRelay, startRelay } from '../helpers/start-relay';
 import { adminClientFor, expectStatus } from './control-helpers';
 
@@ -26,7 +27,7 @@ describe('control plane: auth, reflection, health', () => {
 
   it('answers UNAUTHENTICATED without a key, or with an unknown, malformed or revoked one', async () => {
     const noKey = new Client(`127.0.0.1:${relay.grpcPort}`, credentials.createInsecure());
-    const { listRoutes } = toGrpcServiceDefinition((await import('@remoted/sdk/gen/remoted/admin/v1/route_service_pb')).RouteService);
+    const { listRoutes } = toGrpcServiceDefinition(RouteService);
     const details = await expectStatus(
       new Promise((resolve, reject) =>
         noKey.makeUnaryRequest(listRoutes.path, listRoutes.requestSerialize, listRoutes.responseDeserialize, {}, new Metadata(), (err, res) => (err ? reject(err) : resolve(res))),

@@ -94,6 +94,32 @@ describe('timeouts and departures', () => {
   });
 });
 
+describe('forced close of a listener', () => {
+  it('frees the path at once, even when the listener never answers the closing handshake', async () => {
+    const relay = await startRelay({ listenerPingIntervalMs: 60_000 });
+    const registry = relay.app.get<RouteRegistry>(ROUTE_REGISTRY);
+    const socket = await connectTo(relay.port);
+    socket.write(
+      buildRequest('/stuck', 'GET', {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+        'X-Remoted-APIKey': relay.keys.server,
+      }),
+    );
+    expect((await readResponse(socket)).status).toBe(101);
+    registry.findListener('/stuck')!.close('forced');
+    expect(registry.findListener('/stuck')).toBeUndefined();
+    const next = await TestListener.open(relay.port, '/stuck', relay.keys.server);
+    // The silent one is cut after a short grace rather than ws's 30 s close timeout.
+    await ended(socket, 3000);
+    await next.close();
+    socket.destroy();
+    await relay.close();
+  });
+});
+
 describe('key changes take effect on the next request', () => {
   let relay: StartedRelay;
   beforeEach(async () => {
