@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the same client code against direct, baseline and remoted,
  * interleaved run by run, printed side by side and written to bench/results.json.
- * `--quick` runs smaller, fewer rounds (under two minutes).
+ * `--quick` runs smaller, fewer rounds (under two minutes); `--profile` also
+ * writes the relay's CPU profile to bench/profiles/.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -106,7 +107,9 @@ function round(n: number): string {
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const plan = quick ? QUICK : FULL;
-  const testbed = await startTestbed();
+  // --profile: the relay writes a V8 CPU profile to bench/profiles/ when it exits (see profile-summary.ts).
+  const profileDir = join(__dirname, '..', 'profiles');
+  const testbed = await startTestbed(process.argv.includes('--profile') ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []);
   const samples: Samples = {};
   const started = Date.now();
   try {

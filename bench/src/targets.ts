@@ -29,7 +29,8 @@ function tcpConnect(port: number): Promise<Socket> {
   });
 }
 
-export async function startTestbed(): Promise<Testbed> {
+/** `relayNodeArgs` go to the relay's node (e.g. --cpu-prof for `npm run bench -- --profile`). */
+export async function startTestbed(relayNodeArgs: readonly string[] = []): Promise<Testbed> {
   const children: Child<unknown>[] = [];
   const servers = await startNode<{ echo: number; sink: number }>(join(BENCH_DIST, 'target-server.js'), [], {}, jsonLine);
   children.push(servers);
@@ -40,7 +41,7 @@ export async function startTestbed(): Promise<Testbed> {
   const keys = { server: randomToken(), client: randomToken() };
   const relayPort = await freePort();
   // The relay logs to stderr only, so it is ready once its port answers.
-  const relayChild = await startRelayProcess(relayPort, dataDir, keys);
+  const relayChild = await startRelayProcess(relayPort, dataDir, keys, relayNodeArgs);
   children.push(relayChild);
   const listener = await startNode(join(BENCH_DIST, 'sdk-listener.js'), [], { RELAY_PORT: String(relayPort), SERVER_KEY: keys.server }, (l) => jsonLine<{ ready: boolean }>(l)?.ready);
   children.push(listener as Child<unknown>);
@@ -68,10 +69,10 @@ export async function startTestbed(): Promise<Testbed> {
 }
 
 /** Starts the relay as an operator would, from its built entry point. */
-async function startRelayProcess(port: number, dataDir: string, keys: { server: string; client: string }): Promise<Child<undefined>> {
+async function startRelayProcess(port: number, dataDir: string, keys: { server: string; client: string }, nodeArgs: readonly string[]): Promise<Child<undefined>> {
   const child = spawn(
     process.execPath,
-    [RELAY_MAIN, '--port', String(port), '--data-dir', dataDir, '--server-key', keys.server, '--client-key', keys.client, '--log-level', 'warn'],
+    [...nodeArgs, RELAY_MAIN, '--port', String(port), '--data-dir', dataDir, '--server-key', keys.server, '--client-key', keys.client, '--log-level', 'warn'],
     { env: { ...process.env, REMOTED_GRPC_PORT: '0' }, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const deadline = Date.now() + 30_000;

@@ -13,6 +13,8 @@ export { attach } from './attach';
 export { dial, dialChain, dialHops, DEFAULT_DIAL_TIMEOUT_MS } from './dial';
 export type { DialOptions, DialResult } from './dial';
 export { dialerAddressOf } from './dialer-address';
+export { proxyHeader, buildProxyHeader, parseDialerAddress, PROXY_PROTOCOL_VERSIONS, PROXY_V2_SIGNATURE } from './proxy-protocol';
+export type { ProxyProtocolVersion, ProxyEndpoint } from './proxy-protocol';
 export { RemotedAgent, RemotedHttpsAgent } from './agent';
 export { backoffDelayMs, DEFAULT_RECONNECT } from './backoff';
 export type { ReconnectOptions } from './backoff';

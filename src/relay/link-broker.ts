@@ -84,7 +84,7 @@ export class LinkBroker {
       dialer.answerListenerGone();
       return replyError(socket, 'over_capacity', 'Too many bytes were sent before the link was made.');
     }
-    dialer.release();
+    const dialerHead = dialer.release();
     const listenerSeconds = effectiveTimeoutSeconds(config.defaultTimeoutSeconds, call.requestedTimeoutSeconds);
     replySwitching(dialer.socket, id);
     replySwitching(socket, id);
@@ -96,7 +96,7 @@ export class LinkBroker {
         dialerKeyId: dialer.key.id,
         listenerKeyId: key.id,
         dialerAddress: dialer.address,
-        dialer: { socket: dialer.socket, head: dialer.head, receiveDelayMs: dialer.readsEarlyData ? 0 : config.legacyPeerDelayMs },
+        dialer: { socket: dialer.socket, head: dialerHead, receiveDelayMs: dialer.readsEarlyData ? 0 : config.legacyPeerDelayMs },
         listener: { socket, head, receiveDelayMs: call.readsEarlyData ? 0 : config.legacyPeerDelayMs },
         idleTimeoutMs: Math.min(dialer.timeoutSeconds, listenerSeconds) * 1000,
         now: this.ctx.now(),

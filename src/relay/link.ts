@@ -28,6 +28,8 @@ export interface LinkInit {
   now: number;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 export class Link {
   readonly id: string;
   readonly since: Date;
@@ -63,6 +65,8 @@ export class Link {
     for (const side of [this.init.dialer, this.init.listener]) {
       side.socket.setNoDelay(true);
       if (side.head.length > 0) side.socket.unshift(side.head);
+      // A head is a slice of the read buffer it came in; keeping it would pin that buffer for the link's life.
+      side.head = EMPTY;
     }
     dialer.on('error', () => this.destroy('error'));
     listener.on('error', () => this.destroy('error'));

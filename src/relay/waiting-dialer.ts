@@ -8,6 +8,8 @@ import type { Socket } from 'node:net';
 import type { ApiKey } from '../keys/api-key';
 import { replyError, replyTimeout } from './http-reply';
 
+const EMPTY = Buffer.alloc(0);
+
 export class WaitingDialer {
   private ended = false;
 
@@ -16,7 +18,8 @@ export class WaitingDialer {
     /** The WebRoute id the dialer chose. */
     readonly id: string,
     readonly socket: Socket,
-    readonly head: Buffer,
+    /** Bytes that came with the headers; a slice that may pin the whole read buffer. */
+    private head: Buffer,
     readonly key: ApiKey,
     readonly address: string,
     readonly timeoutSeconds: number,
@@ -36,9 +39,12 @@ export class WaitingDialer {
     return this.ended || this.socket.destroyed;
   }
 
-  /** Hands the socket over to a link: from now on the link owns it. */
-  release(): void {
+  /** Hands the socket and the bytes that came with its headers over to a link, which owns them from now on. */
+  release(): Buffer {
     this.ended = true;
+    const head = this.head;
+    this.head = EMPTY;
+    return head;
   }
 
   answerTimeout(): void {

@@ -1,13 +1,21 @@
 /** `remoted expose <rws-url> --to host:port`: every link on the route becomes a connection to a local TCP service. */
 import { connect, type Socket } from 'node:net';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { dialerAddressOf } from '../../dialer-address';
+import { PROXY_PROTOCOL_VERSIONS, type ProxyProtocolVersion, proxyHeader } from '../../proxy-protocol';
 import { RemotedServer } from '../../remoted-server';
 import { parseListenUrl } from '../../urls';
 import type { CliContext } from '../cli-context';
-import { formatHostPort, parseHostPort } from '../host-port';
+import type { CliLogger } from '../cli-logger';
+import { formatHostPort, type HostPort, parseHostPort } from '../host-port';
 import { parseMs } from '../parse-number';
 import { splice } from '../splice';
+
+interface ExposeOptions {
+  to: string;
+  maxRetryDelay: number;
+  proxyProtocol?: ProxyProtocolVersion;
+}
 
 export function registerExpose(program: Command, ctx: CliContext): void {
   program
@@ -16,21 +24,26 @@ export function registerExpose(program: Command, ctx: CliContext): void {
     .argument('<rws-url>', 'rws://SERVERKEY@relay[:port]/path (or rwss:// for TLS)')
     .requiredOption('--to <host:port>', 'the local service each link is connected to')
     .option('--max-retry-delay <ms>', 'largest delay between reconnect attempts', parseMs, 30_000)
-    .addHelpText('after', '\nExample:\n  remoted expose rws://KEY@relay.example/ssh --to 127.0.0.1:22')
-    .action(async (url: string, opts: { to: string; maxRetryDelay: number }) => {
+    .addOption(
+      new Option('--proxy-protocol <version>', "start each connection to the local service with a PROXY protocol header carrying the dialer's address (off by default)")
+        .choices(PROXY_PROTOCOL_VERSIONS),
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  remoted expose rws://KEY@relay.example/ssh --to 127.0.0.1:22\n' +
+        '  remoted expose rws://KEY@relay.example/web --to 127.0.0.1:8080 --proxy-protocol v2   # nginx: listen 8080 proxy_protocol;',
+    )
+    .action(async (url: string, opts: ExposeOptions) => {
       parseListenUrl(url); // a usage error before anything starts
       const target = parseHostPort(opts.to);
       const server = new RemotedServer({ reconnect: { maxDelayMs: opts.maxRetryDelay } });
       let links = 0;
       server.on('connection', (link: Socket) => {
         const label = `link #${++links} from ${dialerAddressOf(link) ?? '?'}`;
-        const local = connect({ host: target.host, port: target.port, allowHalfOpen: true });
-        local.setNoDelay(true);
-        ctx.log.debug(`${label} open to ${formatHostPort(target)}`);
-        local.once('error', (err) => ctx.log.warn(`${label}: cannot reach ${formatHostPort(target)}: ${err.message}`));
-        splice(link, local, ctx.log, label);
+        connectLocal(link, target, opts.proxyProtocol, ctx.log, label);
       });
-      server.on('route:open', (e) => ctx.log.info(`${e.reconnected ? 'listening again' : 'listening'} on ${e.url}, exposing ${formatHostPort(target)}`));
+      const exposing = `${formatHostPort(target)}${opts.proxyProtocol ? ` with PROXY protocol ${opts.proxyProtocol}` : ''}`;
+      server.on('route:open', (e) => ctx.log.info(`${e.reconnected ? 'listening again' : 'listening'} on ${e.url}, exposing ${exposing}`));
       server.on('route:lost', (e) => ctx.log.warn(`lost the route ${e.url} (${e.code})`));
       server.on('route:retry', (e) => ctx.log.info(`reconnect attempt ${e.attempt} in ${e.delayMs} ms${e.error ? ` (${e.error.message})` : ''}`));
       server.on('dialback:error', (e) => ctx.log.warn(`dial-back for ${e.dialerAddress} failed: ${e.error.message}`));
@@ -40,4 +53,32 @@ export function registerExpose(program: Command, ctx: CliContext): void {
         server.listen(url);
       });
     });
+}
+
+/**
+ * Connects a link to the local service and splices them. With a PROXY
+ * protocol version, the link stays paused until the service accepted, so the
+ * header (whose destination is the address actually reached) goes first.
+ */
+function connectLocal(link: Socket, target: HostPort, version: ProxyProtocolVersion | undefined, log: CliLogger, label: string): void {
+  const local = connect({ host: target.host, port: target.port, allowHalfOpen: true });
+  local.setNoDelay(true);
+  log.debug(`${label} open to ${formatHostPort(target)}`);
+  local.once('error', (err) => log.warn(`${label}: cannot reach ${formatHostPort(target)}: ${err.message}`));
+  if (!version) return splice(link, local, log, label);
+  const abort = (): void => {
+    link.destroy();
+    local.destroy();
+  };
+  link.once('error', abort);
+  link.once('close', abort);
+  local.once('error', abort);
+  local.once('connect', () => {
+    const destination = local.remoteAddress && local.remotePort !== undefined ? { address: local.remoteAddress, port: local.remotePort } : undefined;
+    local.write(proxyHeader(link, destination, version));
+    splice(link, local, log, label);
+    link.off('error', abort);
+    link.off('close', abort);
+    local.off('error', abort);
+  });
 }
