@@ -4,7 +4,7 @@
  * dial / dial-back requests that make a link.
  */
 import type { Socket } from 'node:net';
-import WebSocket from 'ws';
+import WebSocket, { type ClientOptions } from 'ws';
 import { type NotifyMessage, randomToken } from '@remoted/sdk/protocol';
 import { rawRequest, type RawResponse, webRouteHeaders } from './raw-http';
 
@@ -12,8 +12,10 @@ export class TestListener {
   readonly notices: NotifyMessage[] = [];
   readonly rawNotices: string[] = [];
   private waiters: Array<(n: NotifyMessage) => void> = [];
+  closeCode: number | undefined;
 
   private constructor(readonly ws: WebSocket) {
+    ws.on('close', (code) => (this.closeCode = code));
     ws.on('message', (data) => {
       const text = data.toString();
       this.rawNotices.push(text);
@@ -25,13 +27,21 @@ export class TestListener {
   }
 
   static open(port: number, path: string, key: string): Promise<TestListener> {
+    return TestListener.openUrl(`ws://127.0.0.1:${port}${path}`, key);
+  }
+
+  /** A listener over any WebSocket URL (wss, through a proxy, from a chosen source address). */
+  static openUrl(url: string, key: string, options: ClientOptions = {}): Promise<TestListener> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers: { 'X-Remoted-APIKey': key } });
+      const ws = new WebSocket(url, { ...options, headers: { 'X-Remoted-APIKey': key, ...options.headers } });
       ws.once('open', () => resolve(new TestListener(ws)));
       ws.once('unexpected-response', (_req, res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => reject(Object.assign(new Error(`refused ${res.statusCode}: ${body}`), { status: res.statusCode, body })));
+        res.on('end', () => {
+          ws.terminate();
+          reject(Object.assign(new Error(`refused ${res.statusCode}: ${body}`), { status: res.statusCode, body }));
+        });
       });
       ws.once('error', reject);
     });
@@ -45,6 +55,18 @@ export class TestListener {
       this.waiters.push((n) => {
         clearTimeout(timer);
         resolve(n);
+      });
+    });
+  }
+
+  /** Resolves with the close code once the relay (or anyone) closed the WebSocket. */
+  closed(timeoutMs = 5000): Promise<number | undefined> {
+    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve(this.closeCode);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('listener not closed')), timeoutMs);
+      this.ws.once('close', (code) => {
+        clearTimeout(timer);
+        resolve(code);
       });
     });
   }

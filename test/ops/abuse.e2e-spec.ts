@@ -2,7 +2,7 @@
 import { rawRequest, webRouteHeaders } from '../helpers/raw-http';
 import { makeLink, startDial, TestListener } from '../helpers/relay-peers';
 import { type StartedRelay, startRelay } from '../helpers/start-relay';
-import { connectFrom, getText, OpsListener, requestOn, sample } from './ops-helpers';
+import { connectFrom, getText, requestOn, sample } from './ops-helpers';
 
 describe('failed-auth throttling', () => {
   let relay: StartedRelay;
@@ -25,7 +25,7 @@ describe('failed-auth throttling', () => {
     expect((await rawRequest(relay.port, '/svc', { headers: webRouteHeaders(relay.keys.client) })).status).toBe(429);
 
     // 127.0.0.2 is another client: its listener, dial and dial-back all go through.
-    const listener = await OpsListener.open(`ws://127.0.0.1:${relay.port}/svc`, relay.keys.server, { localAddress: '127.0.0.2' });
+    const listener = await TestListener.openUrl(`ws://127.0.0.1:${relay.port}/svc`, relay.keys.server, { localAddress: '127.0.0.2' });
     const dialSocket = await connectFrom(relay.port, '127.0.0.2');
     const dialed = requestOn(dialSocket, '/svc', webRouteHeaders(relay.keys.client));
     const notice = await listener.nextNotice();

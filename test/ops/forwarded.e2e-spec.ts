@@ -1,15 +1,16 @@
 /** X-Forwarded-For / X-Real-IP: believed from a trusted proxy only, for the notify `ipaddr`. */
+import { TestListener } from '../helpers/relay-peers';
 import { buildRequest, webRouteHeaders } from '../helpers/raw-http';
 import { type StartedRelay, startRelay } from '../helpers/start-relay';
-import { connectFrom, OpsListener } from './ops-helpers';
+import { connectFrom } from './ops-helpers';
 
 describe('forwarded client addresses', () => {
   let relay: StartedRelay;
-  let listener: OpsListener;
+  let listener: TestListener;
 
   beforeAll(async () => {
     relay = await startRelay({ trustedProxies: '127.0.0.1, 10.0.0.0/8' });
-    listener = await OpsListener.open(`ws://127.0.0.1:${relay.port}/svc`, relay.keys.server);
+    listener = await TestListener.openUrl(`ws://127.0.0.1:${relay.port}/svc`, relay.keys.server);
   });
   afterAll(async () => {
     await listener.close();

@@ -6,8 +6,6 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
-import WebSocket, { type ClientOptions } from 'ws';
-import type { NotifyMessage } from '@remoted/sdk/protocol';
 import { buildRequest, type RawResponse, readResponse } from '../helpers/raw-http';
 
 export interface PlainResponse {
@@ -65,66 +63,6 @@ export function connectTls(port: number, ca: Buffer): Promise<Socket> {
 export function requestOn(socket: Socket, path: string, headers: Record<string, string | undefined>): Promise<RawResponse> {
   socket.write(buildRequest(path, 'GET', headers));
   return readResponse(socket);
-}
-
-/** A listener over any WebSocket URL (wss, a proxy, a source address), collecting notify messages. */
-export class OpsListener {
-  private readonly notices: NotifyMessage[] = [];
-  private readonly waiters: Array<(n: NotifyMessage) => void> = [];
-  closeCode: number | undefined;
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      const notice = JSON.parse(data.toString()) as NotifyMessage;
-      const waiter = this.waiters.shift();
-      if (waiter) waiter(notice);
-      else this.notices.push(notice);
-    });
-    ws.on('close', (code) => (this.closeCode = code));
-  }
-
-  static open(url: string, key: string, options: ClientOptions = {}): Promise<OpsListener> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { ...options, headers: { 'X-Remoted-APIKey': key, ...options.headers } });
-      ws.once('open', () => resolve(new OpsListener(ws)));
-      ws.once('unexpected-response', (_req, res) => {
-        ws.terminate();
-        reject(Object.assign(new Error(`refused ${res.statusCode}`), { status: res.statusCode }));
-      });
-      ws.once('error', reject);
-    });
-  }
-
-  nextNotice(timeoutMs = 5000): Promise<NotifyMessage> {
-    const queued = this.notices.shift();
-    if (queued) return Promise.resolve(queued);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no notify message')), timeoutMs);
-      this.waiters.push((n) => {
-        clearTimeout(timer);
-        resolve(n);
-      });
-    });
-  }
-
-  closed(timeoutMs = 5000): Promise<number | undefined> {
-    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve(this.closeCode);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('listener not closed')), timeoutMs);
-      this.ws.once('close', (code) => {
-        clearTimeout(timer);
-        resolve(code);
-      });
-    });
-  }
-
-  close(): Promise<void> {
-    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.ws.once('close', () => resolve());
-      this.ws.terminate();
-    });
-  }
 }
 
 export interface CertFiles {

@@ -1,11 +1,12 @@
 /** TLS on the relay port: wss listener and a WebRoute link over TLS end to end, certificate reload. */
+import { TestListener } from '../helpers/relay-peers';
 import { copyFileSync, rmSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import { readBytes, webRouteHeaders } from '../helpers/raw-http';
 import { type StartedRelay, startRelay } from '../helpers/start-relay';
 import { ended } from '../helpers/wait-for';
 import { RelayService } from '../../src/relay/relay.service';
-import { type CertFiles, connectTls, getText, OpsListener, requestOn, selfSignedCert } from './ops-helpers';
+import { type CertFiles, connectTls, getText, requestOn, selfSignedCert } from './ops-helpers';
 
 describe('TLS on the relay port', () => {
   let relay: StartedRelay;
@@ -21,7 +22,7 @@ describe('TLS on the relay port', () => {
   });
 
   it('links a wss listener and a TLS dialer; bytes and half-close pass unchanged', async () => {
-    const listener = await OpsListener.open(`wss://127.0.0.1:${relay.port}/secure`, relay.keys.server, { ca: first.cert });
+    const listener = await TestListener.openUrl(`wss://127.0.0.1:${relay.port}/secure`, relay.keys.server, { ca: first.cert });
     const dialSocket = await connectTls(relay.port, first.cert);
     const dialed = requestOn(dialSocket, '/secure', webRouteHeaders(relay.keys.client));
     const notice = await listener.nextNotice();
