@@ -31,10 +31,20 @@ CREATE TABLE IF NOT EXISTS api_keys (
 
 const DEFAULT_LIST_LIMIT = 1000;
 
+/**
+ * Keys found by secret, by digest: every dial and dial-back authenticates, and
+ * a SQLite query each time was a visible share of the relay's CPU per link.
+ * Every write goes through this store, which forgets them all on update and
+ * revoke, so a change applies to the next request. Misses are not kept, so
+ * guessing cannot grow it.
+ */
+const MAX_CACHED_KEYS = 10_000;
+
 export class SqliteKeyStore implements KeyStore {
   private readonly db: Database.Database;
   private readonly byHash: Database.Statement<[Buffer], KeyRow>;
   private readonly byId: Database.Statement<[string], KeyRow>;
+  private readonly bySecretDigest = new Map<string, ApiKey>();
 
   constructor(readonly file: string) {
     mkdirSync(dirname(file), { recursive: true });
@@ -69,8 +79,15 @@ export class SqliteKeyStore implements KeyStore {
 
   async findBySecret(secret: string): Promise<ApiKey | undefined> {
     const digest = hashSecret(secret);
+    const cacheKey = digest.toString('base64');
+    const cached = this.bySecretDigest.get(cacheKey);
+    if (cached) return cached;
     const row = this.byHash.get(digest);
-    return row && digestsEqual(row.secret_hash, digest) ? toKey(row) : undefined;
+    if (!row || !digestsEqual(row.secret_hash, digest)) return undefined;
+    if (this.bySecretDigest.size >= MAX_CACHED_KEYS) this.bySecretDigest.clear();
+    const key = toKey(row);
+    this.bySecretDigest.set(cacheKey, key);
+    return key;
   }
 
   async get(id: string): Promise<ApiKey | undefined> {
@@ -106,11 +123,13 @@ export class SqliteKeyStore implements KeyStore {
       params.scopes = JSON.stringify(input.scopes);
     }
     if (sets.length > 0) this.db.prepare(`UPDATE api_keys SET ${sets.join(', ')} WHERE id = @id`).run(params);
+    this.bySecretDigest.clear();
     return this.get(id);
   }
 
   async revoke(id: string): Promise<ApiKey | undefined> {
     this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(Date.now(), id);
+    this.bySecretDigest.clear();
     return this.get(id);
   }
 

@@ -44,6 +44,15 @@ describe('SqliteKeyStore', () => {
     expect(await store.revoke('key_missing')).toBeUndefined();
   });
 
+  it('sees an update or a revocation on the very next lookup of a key it has looked up before', async () => {
+    const { key, secret } = await store.create({ role: 'client', scopes: ['/a'] });
+    expect(await store.findBySecret(secret)).toMatchObject({ id: key.id, scopes: ['/a'] });
+    await store.update(key.id, { scopes: ['/b'] });
+    expect(await store.findBySecret(secret)).toMatchObject({ scopes: ['/b'] });
+    await store.revoke(key.id);
+    expect((await store.findBySecret(secret))?.revokedAt).toBeInstanceOf(Date);
+  });
+
   it('authenticates only usable keys in scope', async () => {
     const auth = new KeyAuthenticator(store);
     const scoped = await store.create({ role: 'client', scopes: ['/db/*'] });
