@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import type { Config } from './config/config';
 import { NestPinoLogger } from './logging/nest-logger';
 import { checkRelayConfig } from './relay/check-relay-config';
+import { TrustedProxies } from './relay/client-address';
 import { RelayHttpAdapter } from './relay/relay-http-adapter';
 
 export interface RunningRelay {
@@ -17,7 +18,11 @@ export interface RunningRelay {
 
 export async function createRelayApp(config: Config, logger: Logger): Promise<RunningRelay> {
   checkRelayConfig(config);
-  const app = await NestFactory.create(AppModule.register(config, logger), new RelayHttpAdapter(config.limits, config.tls), {
+  const app = await NestFactory.create(AppModule.register(config, logger), new RelayHttpAdapter({
+    limits: config.limits,
+    tls: config.tls,
+    proxyProtocol: config.proxyProtocol ? { trusted: new TrustedProxies(config.trustedProxies), log: logger } : undefined,
+  }), {
     logger: new NestPinoLogger(logger),
     bodyParser: false,
   });

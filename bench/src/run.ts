@@ -31,7 +31,7 @@ const FULL: Plan = {
   linksConcurrency: 64,
   rttMessages: 10_000,
   idleLinks: 5000,
-  idleRuns: 2,
+  idleRuns: 3,
 };
 
 const QUICK: Plan = {

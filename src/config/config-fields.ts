@@ -8,6 +8,8 @@ import type { LogLevel } from './config';
 export type FieldKind =
   | { type: 'string'; nonEmpty?: boolean }
   | { type: 'int'; min: number; max: number }
+  /** `true` or `false`: JSON booleans, or those words in the environment and flags. */
+  | { type: 'boolean' }
   | { type: 'enum'; values: readonly string[] };
 
 export interface ConfigField {
@@ -51,9 +53,10 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: 'limits.authFailureWindowMs', env: 'REMOTED_AUTH_FAILURE_WINDOW_MS', flag: 'auth-failure-window-ms', kind: { type: 'int', min: 100, max: 86_400_000 }, description: 'ms window of --auth-failure-limit; a throttled address waits for its end' },
   { path: 'limits.authThrottleMaxAddresses', env: 'REMOTED_AUTH_THROTTLE_MAX_ADDRESSES', flag: 'auth-throttle-max-addresses', kind: { type: 'int', min: 1, max: 10_000_000 }, description: 'addresses tracked for failed authentications; the oldest are forgotten first' },
   { path: 'shutdownGraceMs', env: 'REMOTED_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms', kind: { type: 'int', min: 0, max: 86_400_000 }, description: 'ms linked pairs get to finish at SIGTERM/SIGINT before they are closed' },
-  { path: 'tls.certFile', env: 'REMOTED_TLS_CERT', flag: 'tls-cert', kind: { type: 'string', nonEmpty: true }, description: 'PEM certificate file: the relay port speaks TLS (with --tls-key); reloaded on SIGHUP' },
+  { path: 'tls.certFile', env: 'REMOTED_TLS_CERT', flag: 'tls-cert', kind: { type: 'string', nonEmpty: true }, description: 'PEM certificate file: the relay port speaks TLS (with --tls-key); reloaded on SIGHUP and on file change' },
   { path: 'tls.keyFile', env: 'REMOTED_TLS_KEY', flag: 'tls-key', kind: { type: 'string', nonEmpty: true }, description: 'PEM private key file of --tls-cert' },
   { path: 'trustedProxies', env: 'REMOTED_TRUSTED_PROXIES', flag: 'trusted-proxies', kind: { type: 'string', nonEmpty: true }, description: 'comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For / X-Real-IP are believed' },
+  { path: 'proxyProtocol', env: 'REMOTED_PROXY_PROTOCOL', flag: 'proxy-protocol', kind: { type: 'boolean' }, description: 'true: every connection to the relay port starts with a PROXY v1/v2 header from a --trusted-proxies peer; others are closed' },
   { path: 'metrics.host', env: 'REMOTED_METRICS_HOST', flag: 'metrics-host', kind: { type: 'string', nonEmpty: true }, description: 'address the metrics port binds' },
   { path: 'metrics.port', env: 'REMOTED_METRICS_PORT', flag: 'metrics-port', kind: { type: 'int', min: 0, max: 65535 }, description: 'Prometheus /metrics on its own port (off unless set; 0 picks a free one)' },
   { path: 'metrics.token', env: 'REMOTED_METRICS_TOKEN', flag: 'metrics-token', kind: { type: 'string', nonEmpty: true }, description: '/metrics on the relay port too, for requests with Authorization: Bearer <token>' },

@@ -59,10 +59,15 @@ export interface Config {
   grpc: GrpcConfig;
   /** Ms linked pairs get to finish at shutdown before they are closed. */
   shutdownGraceMs: number;
-  /** TLS on the data port when both files are given; reloaded on SIGHUP. */
+  /** TLS on the data port when both files are given; reloaded on SIGHUP and when either file changes. */
   tls: TlsFiles;
   /** Comma-separated addresses / CIDRs whose X-Forwarded-For / X-Real-IP are believed. */
   trustedProxies?: string;
+  /**
+   * Every connection to the relay port begins with a PROXY protocol header
+   * (v1 or v2) from a trusted proxy, naming the client; other peers are refused.
+   */
+  proxyProtocol: boolean;
   metrics: MetricsConfig;
 }
 
@@ -105,5 +110,6 @@ export const DEFAULT_CONFIG: Config = {
   grpc: { host: '127.0.0.1', port: 37792 },
   shutdownGraceMs: 10_000,
   tls: {},
+  proxyProtocol: false,
   metrics: { host: '127.0.0.1' },
 };

@@ -114,6 +114,10 @@ function checkValue(field: ConfigField, { value, source }: Raw): { value: unknow
         return { problem: `${source}: ${shown} is not one of ${kind.values.join(', ')}` };
       }
       return { value };
+    case 'boolean':
+      if (typeof value === 'boolean') return { value };
+      if (value === 'true' || value === 'false') return { value: value === 'true' };
+      return { problem: `${source}: ${shown} is not true or false` };
     case 'int': {
       const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
       if (!Number.isSafeInteger(n) || n < kind.min || n > kind.max) {

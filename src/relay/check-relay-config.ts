@@ -9,6 +9,8 @@ import { TrustedProxies } from './client-address';
 import { readTlsMaterial } from './tls-files';
 
 export function checkRelayConfig(config: Config): void {
-  new TrustedProxies(config.trustedProxies);
+  const proxies = new TrustedProxies(config.trustedProxies);
+  // With no trusted proxy every connection would be refused (see ProxyProtocolGate).
+  if (config.proxyProtocol && !proxies.any) throw new Error('the PROXY protocol (--proxy-protocol) needs the proxies that send it in --trusted-proxies');
   readTlsMaterial(config.tls);
 }

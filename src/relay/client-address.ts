@@ -2,11 +2,13 @@
  * The address a request came from. Behind a reverse proxy the TCP peer is the
  * proxy, so X-Forwarded-For / X-Real-IP name the client; they are believed
  * only when the peer is a configured trusted proxy, since anyone else can
- * write them.
+ * write them. With the PROXY protocol on, the client its header named takes
+ * the TCP peer's place.
  */
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import { formatAddress } from '@remoted/sdk/protocol';
+import { proxiedSourceOf } from './proxied-source';
 
 export interface ClientAddress {
   /** The IP alone: what throttling counts by. */
@@ -35,6 +37,11 @@ export class TrustedProxies {
     this.empty = entries.length === 0;
   }
 
+  /** False when no proxy is trusted at all. */
+  get any(): boolean {
+    return !this.empty;
+  }
+
   has(ip: string): boolean {
     if (this.empty) return false;
     const family = isIP(ip);
@@ -44,8 +51,10 @@ export class TrustedProxies {
   /** The request's client: the peer, or the client a trusted proxy names. */
   resolve(req: IncomingMessage): ClientAddress {
     const socket = req.socket;
-    const peer = unmapped(socket.remoteAddress ?? '');
-    const peerAddress = { ip: peer, display: formatAddress(peer, socket.remotePort) };
+    // A client named in a PROXY header (read by ProxyProtocolGate from a trusted proxy) stands for the TCP peer.
+    const proxied = proxiedSourceOf(socket);
+    const peer = unmapped(proxied?.address ?? socket.remoteAddress ?? '');
+    const peerAddress = { ip: peer, display: formatAddress(peer, proxied ? proxied.port : socket.remotePort) };
     if (!this.has(peer)) return peerAddress;
     const forwarded = this.fromForwardedFor(req.headers['x-forwarded-for']) ?? validIp(single(req.headers['x-real-ip']));
     return forwarded === undefined ? peerAddress : { ip: forwarded, display: formatAddress(forwarded, 0) };
@@ -69,7 +78,7 @@ export class TrustedProxies {
 }
 
 /** `::ffff:1.2.3.4` (an IPv4 peer on a dual-stack socket) as `1.2.3.4`. */
-function unmapped(ip: string): string {
+export function unmapped(ip: string): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
 

@@ -36,12 +36,7 @@ export function handleProcessSignals(app: INestApplication, log: Logger): void {
       log.info('SIGHUP: nothing to reload (the relay port does not speak TLS)');
       return;
     }
-    try {
-      relay.reloadTls();
-      log.info('TLS certificate reloaded');
-    } catch (err) {
-      // Keep serving with the certificate already loaded.
-      log.error({ err }, 'TLS certificate reload failed');
-    }
+    // Logged either way; on failure the certificate already loaded stays in use.
+    relay.reloadTlsLogged('signal');
   });
 }

@@ -26,6 +26,7 @@ import { RelayEvents } from './relay-events';
 import { RelaySweeper } from './relay-sweeper';
 import type { RouteRegistry } from './route-registry';
 import { SocketTracker } from './socket-tracker';
+import { TlsFileWatcher } from './tls-file-watcher';
 import { readTlsMaterial } from './tls-files';
 import { UpgradeRouter } from './upgrade-router';
 
@@ -42,6 +43,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly router: UpgradeRouter;
   private readonly sweeper: RelaySweeper;
   private server: Server | undefined;
+  private tlsWatcher: TlsFileWatcher | undefined;
   private closing = false;
 
   constructor(
@@ -73,6 +75,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     this.server.on('checkContinue', refusePlainRequest);
     this.server.on('checkExpectation', refusePlainRequest);
     this.sweeper.start();
+    this.watchTlsFiles();
   }
 
   /** Listening and not shutting down: what /readyz reports for the data plane. */
@@ -93,6 +96,30 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   /**
+   * reloadTls for SIGHUP and file changes: a failure (a file missing
+   * mid-renewal, a certificate that does not match the key yet) is logged and
+   * the certificate already loaded stays in use.
+   */
+  reloadTlsLogged(trigger: 'signal' | 'file_change'): boolean {
+    try {
+      this.reloadTls();
+      this.log.info({ trigger }, 'TLS certificate reloaded');
+      return true;
+    } catch (err) {
+      this.log.error({ err, trigger }, 'TLS certificate reload failed; the previous certificate stays in use');
+      return false;
+    }
+  }
+
+  private watchTlsFiles(): void {
+    const { certFile, keyFile } = this.ctx.config.tls;
+    if (!this.speaksTls || !certFile || !keyFile) return;
+    const watcher = new TlsFileWatcher([certFile, keyFile], () => this.reloadTlsLogged('file_change'));
+    this.tlsWatcher = watcher;
+    watcher.start().catch((err: unknown) => this.log.error({ err }, 'bug: watching the TLS files failed'));
+  }
+
+  /**
    * Stops taking connections, closes listeners with a going-away frame,
    * answers waiting dialers, lets linked pairs finish for the grace period,
    * then ends what is left.
@@ -100,6 +127,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
   async beforeApplicationShutdown(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.tlsWatcher?.stop();
     this.router.stop();
     // No new connections; Nest closes the server again later, which is harmless.
     this.server?.close();

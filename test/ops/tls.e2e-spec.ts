@@ -1,6 +1,8 @@
 /** TLS on the relay port: wss listener and a WebRoute link over TLS end to end, certificate reload. */
 import { TestListener } from '../helpers/relay-peers';
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { readBytes, webRouteHeaders } from '../helpers/raw-http';
 import { type StartedRelay, startRelay } from '../helpers/start-relay';
@@ -59,7 +61,41 @@ describe('TLS on the relay port', () => {
     after.destroy();
     rmSync(second.dir, { recursive: true, force: true });
   });
+
+  it('reloads the certificate by itself when its files change, and keeps it when they break', async () => {
+    const third = selfSignedCert('relay-three');
+    // As certbot and editors do: a new file renamed over the old one, then the key in place.
+    copyFileSync(third.certFile, `${first.certFile}.new`);
+    renameSync(`${first.certFile}.new`, first.certFile);
+    copyFileSync(third.keyFile, first.keyFile);
+    // No reloadTls call: the relay notices the files (polled, then settled).
+    const after = await connectTlsWithin(relay.port, third.cert, 5000);
+    expect((after as TLSSocket).getPeerCertificate().subject.CN).toBe('relay-three');
+    after.destroy();
+
+    // Half-written or garbage files are not taken: the last good certificate stays.
+    writeFileSync(first.certFile, 'not a certificate');
+    await delay(1000);
+    const still = await connectTls(relay.port, third.cert);
+    expect((still as TLSSocket).getPeerCertificate().subject.CN).toBe('relay-three');
+    still.destroy();
+    copyFileSync(third.certFile, first.certFile);
+    rmSync(third.dir, { recursive: true, force: true });
+  });
 });
+
+/** Retries a TLS connection trusting only `ca` until it succeeds or `timeoutMs` passes. */
+async function connectTlsWithin(port: number, ca: Buffer, timeoutMs: number): Promise<Socket> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await connectTls(port, ca);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await delay(50);
+    }
+  }
+}
 
 describe('TLS settings', () => {
   it('refuses to start with a certificate but no key', async () => {

@@ -53,4 +53,15 @@ describe('loadConfig', () => {
   it('reports a config file that is not JSON', () => {
     expect(() => loadConfig({ argv: ['--config', configFile('{nope')] })).toThrow(/--config .*config\.json/);
   });
+
+  it('reads a boolean setting from true/false words and JSON booleans, and nothing else', () => {
+    expect(loadConfig().proxyProtocol).toBe(false);
+    expect(loadConfig({ env: { REMOTED_PROXY_PROTOCOL: 'true' } }).proxyProtocol).toBe(true);
+    expect(loadConfig({ env: { REMOTED_PROXY_PROTOCOL: 'true' }, argv: ['--proxy-protocol', 'false'] }).proxyProtocol).toBe(false);
+    expect(loadConfig({ argv: ['--config', configFile({ proxyProtocol: true })] }).proxyProtocol).toBe(true);
+    for (const bad of ['yes', '1', 'TRUE']) {
+      expect(() => loadConfig({ env: { REMOTED_PROXY_PROTOCOL: bad } })).toThrow(new RegExp(`REMOTED_PROXY_PROTOCOL: "${bad}" is not true or false`));
+    }
+    expect(() => loadConfig({ argv: ['--config', configFile({ proxyProtocol: 1 })] })).toThrow(/proxyProtocol: 1 is not true or false/);
+  });
 });
