@@ -61,9 +61,7 @@ export class LinkBroker {
     }
     if (added === 'duplicate_id') return replyError(socket, 'invalid_request', 'A dialer with this WebRoute-ID is already waiting.');
 
-    socket.once('close', () => {
-      if (registry.removeWaitingDialer(dialer)) events.emit('dialer:end', { path, dialerAddress: address, reason: 'dialer_closed' });
-    });
+    dialer.watchClose(this.onWaitingDialerClosed);
     if (!listener.notify({ ipaddr: address, id, timeout: timeoutSeconds })) {
       registry.removeWaitingDialer(dialer);
       dialer.answerListenerGone();
@@ -109,6 +107,12 @@ export class LinkBroker {
     this.ctx.log.info({ link: link.id, route: path, dialer: dialer.address }, 'link opened');
     this.ctx.events.emit('link:open', { ...link.snapshot(), handshakeMs: this.ctx.now() - dialer.since.getTime() });
   }
+
+  private readonly onWaitingDialerClosed = (dialer: WaitingDialer): void => {
+    if (this.ctx.registry.removeWaitingDialer(dialer)) {
+      this.ctx.events.emit('dialer:end', { path: dialer.path, dialerAddress: dialer.address, reason: 'dialer_closed' });
+    }
+  };
 
   private readonly onLinkClosed = (link: Link, reason: LinkCloseReason): void => {
     this.ctx.registry.removeLink(link);

@@ -30,6 +30,22 @@ export interface LinkInit {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * The link a socket belongs to. Its handlers are shared functions that find
+ * the link through this, rather than closures per socket (as ws does):
+ * links are long-lived and many.
+ */
+const kLink = Symbol('remoted:link');
+type LinkedSocket = Socket & { [kLink]?: Link };
+
+function onLinkedSocketError(this: LinkedSocket): void {
+  this[kLink]?.destroy('error');
+}
+
+function onLinkedSocketClose(this: LinkedSocket): void {
+  this[kLink]?.sideClosed(this);
+}
+
 export class Link {
   readonly id: string;
   readonly since: Date;
@@ -68,10 +84,11 @@ export class Link {
       // A head is a slice of the read buffer it came in; keeping it would pin that buffer for the link's life.
       side.head = EMPTY;
     }
-    dialer.on('error', () => this.destroy('error'));
-    listener.on('error', () => this.destroy('error'));
-    dialer.on('close', () => this.onSideClosed(dialer, listener));
-    listener.on('close', () => this.onSideClosed(listener, dialer));
+    for (const socket of [dialer, listener]) {
+      (socket as LinkedSocket)[kLink] = this;
+      socket.on('error', onLinkedSocketError);
+      socket.on('close', onLinkedSocketClose);
+    }
     this.relay(dialer, listener, this.init.listener.receiveDelayMs);
     this.relay(listener, dialer, this.init.dialer.receiveDelayMs);
   }
@@ -143,7 +160,8 @@ export class Link {
    * had bytes for it, leaves the other side with no peer: destroy it.
    * After a clean exchange of FINs both close on their own.
    */
-  private onSideClosed(closed: Socket, other: Socket): void {
+  sideClosed(closed: Socket): void {
+    const other = closed === this.dialer ? this.listener : this.dialer;
     if (!closed.readableEnded || !other.readableEnded) other.destroy();
     if (++this.closedSides === 2) this.onClosed(this, this.closeReason ?? 'closed');
   }

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { RelayLimits, TlsFiles } from '../config/config';
 import type { TrustedProxies } from './client-address';
 import { ProxyProtocolGate } from './proxy-protocol-gate';
+import { SocketTracker } from './socket-tracker';
 import { readTlsMaterial } from './tls-files';
 
 export interface RelayHttpAdapterOptions {
@@ -28,7 +29,7 @@ const MAX_CHECK_INTERVAL_MS = 1000;
 
 export class RelayHttpAdapter extends ExpressAdapter {
   /** Every connection of the port, until it closes: what close() ends. */
-  private readonly connections = new Set<Socket>();
+  private readonly connections = new SocketTracker();
 
   constructor(private readonly relayOptions: RelayHttpAdapterOptions) {
     super();
@@ -49,10 +50,7 @@ export class RelayHttpAdapter extends ExpressAdapter {
         createTlsServer({ ...options, ...material, handshakeTimeout: headerTimeoutMs, allowHalfOpen: true }, this.getInstance())
       : createServer(options, this.getInstance());
     if (this.relayOptions.proxyProtocol) this.putGateFirst(this.httpServer as Server, material !== undefined, this.relayOptions.proxyProtocol);
-    this.httpServer.on('connection', (socket: Socket) => {
-      this.connections.add(socket);
-      socket.once('close', () => this.connections.delete(socket));
-    });
+    this.httpServer.on('connection', (socket: Socket) => this.connections.track(socket));
   }
 
   /**
@@ -88,8 +86,7 @@ export class RelayHttpAdapter extends ExpressAdapter {
    * the header timeout.
    */
   override close(): Promise<unknown> | undefined {
-    for (const socket of this.connections) socket.destroy();
-    this.connections.clear();
+    this.connections.destroyAll();
     return super.close();
   }
 }

@@ -12,6 +12,7 @@ const EMPTY = Buffer.alloc(0);
 
 export class WaitingDialer {
   private ended = false;
+  private onSocketClosed: (() => void) | undefined;
 
   constructor(
     readonly path: string,
@@ -39,9 +40,18 @@ export class WaitingDialer {
     return this.ended || this.socket.destroyed;
   }
 
+  /** Calls back once if the dialer's socket closes while it waits; forgotten once it is linked. */
+  watchClose(onClosed: (dialer: WaitingDialer) => void): void {
+    this.onSocketClosed = () => onClosed(this);
+    this.socket.once('close', this.onSocketClosed);
+  }
+
   /** Hands the socket and the bytes that came with its headers over to a link, which owns them from now on. */
   release(): Buffer {
     this.ended = true;
+    // The link has its own close handling; this one would keep the whole waiting dialer alive with the socket.
+    if (this.onSocketClosed) this.socket.off('close', this.onSocketClosed);
+    this.onSocketClosed = undefined;
     const head = this.head;
     this.head = EMPTY;
     return head;
