@@ -95,3 +95,24 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
   clearTimeout(timer);
 }
+
+/**
+ * The start of a test nginx.conf: foreground, one process, every file in the
+ * test's directory. The caller writes the rest of the `http` block and closes it.
+ */
+export function nginxConfigHead(dir: string, opts: { errorLogLevel: string; accessLog: string; workerConnections: number }): string {
+  return `daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log ${opts.errorLogLevel};
+events { worker_connections ${opts.workerConnections}; }
+http {
+  access_log ${opts.accessLog};
+  client_body_temp_path ${dir}/client_body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+`;
+}

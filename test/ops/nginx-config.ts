@@ -2,6 +2,8 @@
  * The nginx configuration of docs/deployment.md, made for a test: loopback
  * only, every file in one temporary directory, in the foreground.
  */
+import { nginxConfigHead } from '../helpers/nginx';
+
 export interface NginxTestConfig {
   dir: string;
   listenPort: number;
@@ -9,20 +11,7 @@ export interface NginxTestConfig {
 }
 
 export function nginxTestConfig({ dir, listenPort, relayPort }: NginxTestConfig): string {
-  return `daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-
+  return `${nginxConfigHead(dir, { errorLogLevel: 'warn', accessLog: 'off', workerConnections: 256 })}
   # WebSocket and WebRoute are both HTTP/1.1 upgrades: pass Upgrade on, and
   # Connection: upgrade only when the client asked for one.
   map $http_upgrade $connection_upgrade {

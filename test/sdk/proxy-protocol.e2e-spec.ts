@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { dial } from '@remoted/sdk';
-import { describeWithNginx, type NginxPaths, type StartedNginx, startNginx } from '../helpers/nginx';
+import { describeWithNginx, nginxConfigHead, type NginxPaths, type StartedNginx, startNginx } from '../helpers/nginx';
 import { type StartedRelay, startRelay } from '../helpers/start-relay';
 import { readAll } from './sdk-helpers';
 
@@ -18,20 +18,7 @@ const CLI = join(__dirname, '..', '..', 'sdk', 'dist', 'cli', 'main.js');
 
 /** An http server on a proxy_protocol listener whose body is the PROXY header's source. */
 function proxyProtocolConfig({ dir, port }: NginxPaths): string {
-  return `daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log info;
-events { worker_connections 64; }
-http {
-  access_log ${dir}/access.log;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server {
+  return `${nginxConfigHead(dir, { errorLogLevel: 'info', accessLog: `${dir}/access.log`, workerConnections: 64 })}  server {
     listen 127.0.0.1:${port} proxy_protocol;
     location / {
       default_type text/plain;
