@@ -5,6 +5,7 @@
 import type { Socket } from 'node:net';
 import { randomToken } from '@remoted/sdk/protocol';
 import type { ApiKey } from '../keys/api-key';
+import { endWaitingDialer } from './end-waiting-dialer';
 import { replyError, replySwitching } from './http-reply';
 import { Link } from './link';
 import type { RelayContext } from './relay-context';
@@ -108,11 +109,7 @@ export class LinkBroker {
     this.ctx.events.emit('link:open', { ...link.snapshot(), handshakeMs: this.ctx.now() - dialer.since.getTime() });
   }
 
-  private readonly onWaitingDialerClosed = (dialer: WaitingDialer): void => {
-    if (this.ctx.registry.removeWaitingDialer(dialer)) {
-      this.ctx.events.emit('dialer:end', { path: dialer.path, dialerAddress: dialer.address, reason: 'dialer_closed' });
-    }
-  };
+  private readonly onWaitingDialerClosed = (dialer: WaitingDialer): void => endWaitingDialer(this.ctx, dialer, 'dialer_closed');
 
   private readonly onLinkClosed = (link: Link, reason: LinkCloseReason): void => {
     this.ctx.registry.removeLink(link);

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { randomToken } from '@remoted/sdk/protocol';
 import type { ApiKey } from '../keys/api-key';
+import { endWaitingDialer } from './end-waiting-dialer';
 import { replyError } from './http-reply';
 import { ListenerConnection } from './listener-connection';
 import type { RelayContext } from './relay-context';
@@ -61,10 +62,7 @@ export class ListenerAcceptor {
 
   private readonly onClosed = (listener: ListenerConnection, reason: RouteCloseReason): void => {
     const dialers = this.ctx.registry.releaseRoute(listener);
-    for (const dialer of dialers) {
-      dialer.answerListenerGone();
-      this.ctx.events.emit('dialer:end', { path: dialer.path, dialerAddress: dialer.address, reason: 'listener_gone' });
-    }
+    for (const dialer of dialers) endWaitingDialer(this.ctx, dialer, 'listener_gone');
     this.ctx.log.info({ listener: listener.id, route: listener.path, reason, dialersAnswered: dialers.length }, 'listener closed');
     this.ctx.events.emit('route:close', {
       listenerId: listener.id,

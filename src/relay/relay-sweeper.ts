@@ -3,6 +3,7 @@
  * dialers not linked in time get 504, links idle for their timeout are closed,
  * and listeners are pinged on their own, slower round.
  */
+import { endWaitingDialer } from './end-waiting-dialer';
 import type { RelayContext } from './relay-context';
 
 export class RelaySweeper {
@@ -22,13 +23,9 @@ export class RelaySweeper {
   }
 
   sweep(now: number): void {
-    const { registry, events } = this.ctx;
+    const { registry } = this.ctx;
     const expired = [...registry.waitingDialers()].filter((dialer) => now >= dialer.deadlineMs);
-    for (const dialer of expired) {
-      registry.removeWaitingDialer(dialer);
-      dialer.answerTimeout();
-      events.emit('dialer:end', { path: dialer.path, dialerAddress: dialer.address, reason: 'timeout' });
-    }
+    for (const dialer of expired) endWaitingDialer(this.ctx, dialer, 'timeout');
     for (const link of registry.links()) link.checkIdle(now);
   }
 

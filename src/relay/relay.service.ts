@@ -15,6 +15,7 @@ import { KeyAuthenticator } from '../keys/key-authenticator';
 import { LOGGER } from '../logging/logging.constants';
 import { AuthThrottle } from './auth-throttle';
 import { TrustedProxies } from './client-address';
+import { endWaitingDialer } from './end-waiting-dialer';
 import { replyError, replyHttpError } from './http-reply';
 import { PLAIN_REQUEST_MESSAGE } from './plain-request.filter';
 import { LinkBroker } from './link-broker';
@@ -133,11 +134,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     this.server?.close();
     const { registry, config } = this.ctx;
     for (const listener of [...registry.listeners()]) listener.close('shutdown');
-    for (const dialer of [...registry.waitingDialers()]) {
-      registry.removeWaitingDialer(dialer);
-      dialer.answerShutdown();
-      this.ctx.events.emit('dialer:end', { path: dialer.path, dialerAddress: dialer.address, reason: 'shutdown' });
-    }
+    for (const dialer of [...registry.waitingDialers()]) endWaitingDialer(this.ctx, dialer, 'shutdown');
     const links = registry.linkCount();
     if (links > 0) this.log.info({ links, graceMs: config.shutdownGraceMs }, 'shutdown: letting links finish');
     const graceEnd = Date.now() + config.shutdownGraceMs;

@@ -1,0 +1,27 @@
+/**
+ * The one way a waiting dialer stops waiting without a link: it leaves the
+ * registry, gets the answer its reason calls for, and the event is told.
+ */
+import type { DialerEndReason, RelayEvents } from './relay-events';
+import type { RouteRegistry } from './route-registry';
+import type { WaitingDialer } from './waiting-dialer';
+
+const ANSWERS: Readonly<Record<DialerEndReason, ((dialer: WaitingDialer) => void) | undefined>> = {
+  timeout: (dialer) => dialer.answerTimeout(),
+  listener_gone: (dialer) => dialer.answerListenerGone(),
+  shutdown: (dialer) => dialer.answerShutdown(),
+  // Its socket is gone: there is nobody to answer.
+  dialer_closed: undefined,
+};
+
+export function endWaitingDialer(
+  ctx: { readonly registry: RouteRegistry; readonly events: RelayEvents },
+  dialer: WaitingDialer,
+  reason: DialerEndReason,
+): void {
+  const wasWaiting = ctx.registry.removeWaitingDialer(dialer);
+  // A closed socket of a dialer already linked or answered ends nothing.
+  if (reason === 'dialer_closed' && !wasWaiting) return;
+  ANSWERS[reason]?.(dialer);
+  ctx.events.emit('dialer:end', { path: dialer.path, dialerAddress: dialer.address, reason });
+}
