@@ -1,4 +1,6 @@
 /** API keys: what the relay and the control plane know about a key, never its secret. */
+import type { RoutePolicy } from './route-policy';
+
 export const KEY_ROLES = ['server', 'client', 'admin'] as const;
 export type KeyRole = (typeof KEY_ROLES)[number];
 
@@ -12,6 +14,10 @@ export interface ApiKey {
   createdAt: Date;
   expiresAt: Date | null;
   revokedAt: Date | null;
+  /** Server keys: what a second listener on a path it holds gets; undefined means the relay's default. */
+  routePolicy?: RoutePolicy;
+  /** Server keys with the pool policy: most active listeners per path; undefined means the relay's default. */
+  poolSize?: number;
 }
 
 export interface CreateKeyInput {
