@@ -27,7 +27,8 @@ export interface LinkSnapshot {
   bytesToDialer: number;
 }
 
-export type RouteCloseReason = 'listener_closed' | 'ping_timeout' | 'error' | 'shutdown' | 'forced';
+/** `replaced`: a new listener with the same key took the path over (takeover policy). */
+export type RouteCloseReason = 'listener_closed' | 'ping_timeout' | 'error' | 'shutdown' | 'forced' | 'replaced';
 export type LinkCloseReason = 'closed' | 'error' | 'idle_timeout' | 'shutdown' | 'forced';
 export type DialerEndReason = 'timeout' | 'listener_gone' | 'dialer_closed' | 'shutdown';
 
@@ -35,11 +36,15 @@ export type DialerEndReason = 'timeout' | 'listener_gone' | 'dialer_closed' | 's
 export type RefusalCode = ErrorCode | 'upgrade_required' | 'timeout';
 
 /** The limits that answer 503 over_capacity. */
-export type CapacityLimit = 'connections' | 'routes' | 'links_per_key' | 'waiting_dialers_per_route' | 'pre_link_bytes';
+export type CapacityLimit = 'connections' | 'routes' | 'links_per_key' | 'waiting_dialers_per_route' | 'pre_link_bytes' | 'spares';
 
 export interface RelayEventMap {
   'route:open': [RouteSnapshot];
   'route:close': [RouteSnapshot & { reason: RouteCloseReason }];
+  /** The listener stopped taking new dials (docs/protocol.md, drain). */
+  'route:drain': [RouteSnapshot & { by: 'listener' | 'operator' }];
+  /** A pool member did not dial back in time and the dial was offered to another (listenerId: the slow one). */
+  'dialback:slow': [{ path: string; listenerId: string }];
   /** handshakeMs: from the dial's arrival to both 101s. */
   'link:open': [LinkSnapshot & { handshakeMs: number }];
   'link:close': [LinkSnapshot & { reason: LinkCloseReason }];

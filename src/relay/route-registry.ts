@@ -1,12 +1,17 @@
 /**
  * Who listens where, who waits for a dial-back, and which links are up. The
- * upgrade router only talks to this interface, so a shared registry (several
+ * data plane only talks to this interface, so a shared registry (several
  * relays) can replace the in-memory one without touching it.
  */
 import type { NotifyMessage } from '@remoted/sdk/protocol';
+import type { RoutePolicy } from '../keys/route-policy';
 import type { Link } from './link';
 import type { RouteCloseReason } from './relay-events';
 import type { WaitingDialer } from './waiting-dialer';
+
+/** A draining listener gets no new dials (docs/protocol.md, drain). */
+export type ListenerState = 'active' | 'draining';
+export type DrainedBy = 'listener' | 'operator';
 
 export interface RouteListener {
   readonly id: string;
@@ -14,23 +19,39 @@ export interface RouteListener {
   readonly keyId: string;
   readonly address: string;
   readonly since: Date;
+  /** The policy in force when it joined (its key's, or the relay's default). */
+  readonly policy: RoutePolicy;
+  readonly state: ListenerState;
+  /** Extension features granted on its upgrade (`drain`, `spare`). */
+  readonly features: readonly string[];
+  /** Open links it accepted. */
+  readonly activeLinks: number;
+  /** Dials offered to another pool member because it did not dial back in time. */
+  readonly slowDialbacks: number;
+  /** Spare dial-backs it holds now. */
+  readonly spareCount: number;
   /** Tells the listener that a dialer waits; false when it could not be sent. */
   notify(message: NotifyMessage): boolean;
   /** One ping round; a listener that missed the previous one is dropped. */
   ping(): void;
+  /** Stops new dials to it; false when it was draining already. */
+  drain(by: DrainedBy): boolean;
   close(reason: RouteCloseReason): void;
 }
 
 export type AddDialerResult = 'added' | 'duplicate_id' | 'route_full';
 
 export interface RouteRegistry {
-  /** Makes the listener the route's owner; false when the path is taken. */
-  claimRoute(listener: RouteListener): boolean;
-  /** Frees the route if this listener holds it; returns the dialers that waited on it. */
-  releaseRoute(listener: RouteListener): WaitingDialer[];
-  findListener(path: string): RouteListener | undefined;
+  addListener(listener: RouteListener): void;
+  /** False when it was not (or no longer) registered. */
+  removeListener(listener: RouteListener): boolean;
+  /** The listeners of a path in the order they joined, draining ones included. */
+  listenersOn(path: string): readonly RouteListener[];
+  findListener(id: string): RouteListener | undefined;
   listeners(): Iterable<RouteListener>;
   listenerCount(): number;
+  /** Paths with at least one listener. */
+  pathCount(): number;
 
   addWaitingDialer(dialer: WaitingDialer, maxPerRoute: number): AddDialerResult;
   findWaitingDialer(path: string, id: string): WaitingDialer | undefined;
