@@ -37,6 +37,28 @@ export function hasFeature(headerValue: string | string[] | undefined, feature: 
   return text.split(',').some((token) => token.trim().toLowerCase() === feature);
 }
 
+/** Listener features (docs/protocol.md, listener features): asked for on the WebSocket upgrade. */
+export const FEATURE_DRAIN = 'drain';
+export const FEATURE_SPARE = 'spare';
+/** Extension headers of the listener features. */
+export const HEADER_LISTENER_ID = 'x-remoted-listener-id';
+export const HEADER_SPARES = 'x-remoted-spares';
+export const HEADER_SPARE = 'x-remoted-spare';
+export const HEADER_DIALER_ADDRESS = 'x-remoted-dialer-address';
+export const HEADER_DIALER_ID = 'x-remoted-dialer-id';
+export const WIRE_HEADER_LISTENER_ID = 'X-Remoted-Listener-ID';
+export const WIRE_HEADER_SPARES = 'X-Remoted-Spares';
+export const WIRE_HEADER_SPARE = 'X-Remoted-Spare';
+export const WIRE_HEADER_DIALER_ADDRESS = 'X-Remoted-Dialer-Address';
+export const WIRE_HEADER_DIALER_ID = 'X-Remoted-Dialer-ID';
+
+/** Extension frames (text, JSON with an `op`) between a listener that negotiated features and the relay. */
+export type ListenerOpMessage = { op: 'drain' } | { op: 'draining'; by: 'listener' | 'operator' };
+
+/** WebSocket close code of a listener replaced by a new one with the same key (takeover policy). */
+export const CLOSE_REPLACED = 4000;
+export const CLOSE_REPLACED_REASON = 'replaced by a new listener';
+
 export const WEBROUTE_UPGRADE = 'webroute';
 export const WEBSOCKET_UPGRADE = 'websocket';
 export const WEBROUTE_VERSION = '1';
