@@ -3,6 +3,7 @@
  * its command-line flag, and how a value is checked. The loader, the --help
  * text and the README's table all come from this list.
  */
+import { ROUTE_POLICIES } from '../keys/route-policy';
 import type { LogLevel } from './config';
 
 export type FieldKind =
@@ -41,6 +42,12 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: 'limits.maxWaitingDialersPerRoute', env: 'REMOTED_MAX_WAITING_DIALERS_PER_ROUTE', flag: 'max-waiting-dialers-per-route', kind: { type: 'int', min: 1, max: 1_000_000 }, description: 'dialers waiting on one route; more are answered 503' },
   { path: 'limits.maxPreLinkBytes', env: 'REMOTED_MAX_PRE_LINK_BYTES', flag: 'max-pre-link-bytes', kind: { type: 'int', min: 0, max: 16 * 1024 * 1024 }, description: 'bytes a side may send with its request, before it is linked' },
   { path: 'limits.maxListenerMessageBytes', env: 'REMOTED_MAX_LISTENER_MESSAGE_BYTES', flag: 'max-listener-message-bytes', kind: { type: 'int', min: 125, max: 16 * 1024 * 1024 }, description: 'largest WebSocket message a listener may send' },
+  { path: 'routes.policy', env: 'REMOTED_ROUTE_POLICY', flag: 'route-policy', kind: { type: 'enum', values: ROUTE_POLICIES }, description: 'what a second listener on a held path gets, for keys with no policy of their own: exclusive (409), takeover or pool' },
+  { path: 'routes.poolSize', env: 'REMOTED_POOL_SIZE', flag: 'pool-size', kind: { type: 'int', min: 1, max: 10_000 }, description: 'most active listeners on one path under the pool policy, for keys with no pool size of their own' },
+  { path: 'routes.poolDialbackDeadlineMs', env: 'REMOTED_POOL_DIALBACK_DEADLINE_MS', flag: 'pool-dialback-deadline-ms', kind: { type: 'int', min: 50, max: 600_000 }, description: 'ms a pool member has to dial back before the dial is offered to another member' },
+  { path: 'routes.sparesPerListener', env: 'REMOTED_SPARES_PER_LISTENER', flag: 'spares-per-listener', kind: { type: 'int', min: 0, max: 10_000 }, description: 'spare dial-backs one listener may hold (extension); 0 grants none' },
+  { path: 'routes.sparesPerRoute', env: 'REMOTED_SPARES_PER_ROUTE', flag: 'spares-per-route', kind: { type: 'int', min: 0, max: 100_000 }, description: 'spare dial-backs held on one path over all its listeners' },
+  { path: 'routes.spareMaxAgeSeconds', env: 'REMOTED_SPARE_MAX_AGE_SECONDS', flag: 'spare-max-age-seconds', kind: { type: 'int', min: 1, max: 86_400 }, description: 'seconds before an unused spare is answered 504 and replaced' },
   { path: 'adminKey', env: 'REMOTED_ADMIN_KEY', flag: 'admin-key', kind: { type: 'string', nonEmpty: true }, description: 'an admin key (gRPC control plane) to register at start' },
   { path: 'grpc.host', env: 'REMOTED_GRPC_HOST', flag: 'grpc-host', kind: { type: 'string', nonEmpty: true }, description: 'address the gRPC control plane binds' },
   { path: 'grpc.port', env: 'REMOTED_GRPC_PORT', flag: 'grpc-port', kind: { type: 'int', min: 0, max: 65535 }, description: 'gRPC control plane port; 0 picks a free one' },

@@ -1,4 +1,6 @@
 /** The relay's typed configuration. Every knob has a default here. */
+import type { RoutePolicy } from '../keys/route-policy';
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface RelayLimits {
@@ -23,6 +25,22 @@ export interface RelayLimits {
   authFailureWindowMs: number;
   /** Addresses tracked for failed authentications (oldest forgotten first): bounds the table's memory. */
   authThrottleMaxAddresses: number;
+}
+
+/** Several listeners per path, drain and spares (docs/protocol.md, extensions). */
+export interface RoutesConfig {
+  /** The policy of a server key that has none of its own. */
+  policy: RoutePolicy;
+  /** Most active listeners on one path under the pool policy, for keys with no pool size of their own. */
+  poolSize: number;
+  /** A pool member that has not dialed back by then sees the dial offered to another member. */
+  poolDialbackDeadlineMs: number;
+  /** Most spare dial-backs one listener may hold; 0 grants no spares. */
+  sparesPerListener: number;
+  /** Most spare dial-backs held on one path, over all its listeners. */
+  sparesPerRoute: number;
+  /** A spare older than this is answered 504 and replaced by its listener. */
+  spareMaxAgeSeconds: number;
 }
 
 /** The gRPC control plane's own port; TLS when both files are given. */
@@ -56,6 +74,7 @@ export interface Config {
    */
   legacyPeerDelayMs: number;
   limits: RelayLimits;
+  routes: RoutesConfig;
   grpc: GrpcConfig;
   /** Ms linked pairs get to finish at shutdown before they are closed. */
   shutdownGraceMs: number;
@@ -107,6 +126,7 @@ export const DEFAULT_CONFIG: Config = {
   sweepIntervalMs: 500,
   legacyPeerDelayMs: 50,
   limits: DEFAULT_LIMITS,
+  routes: { policy: 'exclusive', poolSize: 8, poolDialbackDeadlineMs: 2000, sparesPerListener: 16, sparesPerRoute: 64, spareMaxAgeSeconds: 120 },
   grpc: { host: '127.0.0.1', port: 37792 },
   shutdownGraceMs: 10_000,
   tls: {},

@@ -26,7 +26,7 @@ export class MetricsService implements OnApplicationBootstrap, OnApplicationShut
   ) {
     const { port, token } = config.metrics;
     if (port === undefined && token === undefined) return;
-    this.metrics = new RelayMetrics({ registry: relay.registry, events: relay.events, connectionCount: () => relay.tracker.size });
+    this.metrics = new RelayMetrics({ registry: relay.registry, events: relay.events, connectionCount: () => relay.tracker.size, spareCount: () => relay.spareCount });
   }
 
   async onApplicationBootstrap(): Promise<void> {

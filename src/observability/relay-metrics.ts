@@ -15,6 +15,8 @@ export interface RelayMetricsSources {
   events: RelayEvents;
   /** Sockets the relay holds at once. */
   connectionCount(): number;
+  /** Spare dial-backs held (extension). */
+  spareCount(): number;
 }
 
 /** Handshake latency buckets in seconds: a dial waits for a listener's round trip. */
@@ -31,13 +33,15 @@ export class RelayMetrics {
   private readonly authFailures: Counter;
   private readonly capacity: Counter<'limit'>;
   private readonly handshake: Histogram;
+  private readonly slowDialbacks: Counter;
 
   constructor(private readonly sources: RelayMetricsSources) {
     const registers = [this.registry];
     const { registry: routes } = sources;
     collectDefaultMetrics({ register: this.registry });
 
-    new Gauge({ name: 'remoted_listeners', help: 'Routes with a listener.', registers, collect() { this.set(routes.listenerCount()); } });
+    new Gauge({ name: 'remoted_listeners', help: 'Listeners open (a path in a pool has several).', registers, collect() { this.set(routes.listenerCount()); } });
+    new Gauge({ name: 'remoted_spares', help: 'Spare dial-backs held for listeners.', registers, collect() { this.set(sources.spareCount()); } });
     new Gauge({ name: 'remoted_waiting_dialers', help: 'Dialers waiting for a dial-back.', registers, collect() { this.set(routes.waitingDialerCount()); } });
     new Gauge({ name: 'remoted_links', help: 'Links open.', registers, collect() { this.set(routes.linkCount()); } });
     new Gauge({
@@ -85,7 +89,13 @@ export class RelayMetrics {
       buckets: HANDSHAKE_BUCKETS,
       registers,
     });
+    this.slowDialbacks = new Counter({
+      name: 'remoted_slow_dialbacks_total',
+      help: 'Dials offered to another pool member because the first did not dial back in time.',
+      registers,
+    });
     const { events } = sources;
+    events.on('dialback:slow', this.onSlowDialback);
     events.on('link:open', this.onLinkOpen);
     events.on('link:close', this.onLinkClose);
     events.on('dialer:end', this.onDialerEnd);
@@ -106,6 +116,7 @@ export class RelayMetrics {
   /** Stops counting and forgets the metrics. */
   dispose(): void {
     const { events } = this.sources;
+    events.off('dialback:slow', this.onSlowDialback);
     events.off('link:open', this.onLinkOpen);
     events.off('link:close', this.onLinkClose);
     events.off('dialer:end', this.onDialerEnd);
@@ -114,6 +125,10 @@ export class RelayMetrics {
     events.off('capacity:reached', this.onCapacity);
     this.registry.clear();
   }
+
+  private readonly onSlowDialback = (): void => {
+    this.slowDialbacks.inc();
+  };
 
   private readonly onLinkOpen = (link: RelayEventMap['link:open'][0]): void => {
     this.dials.inc({ outcome: 'linked' });

@@ -10,7 +10,10 @@ import {
   type ErrorCode,
   WEBROUTE_UPGRADE,
   WEBROUTE_VERSION,
+  WIRE_HEADER_DIALER_ADDRESS,
+  WIRE_HEADER_DIALER_ID,
   WIRE_HEADER_WEBROUTE_ACCEPT,
+  WIRE_HEADER_WEBROUTE_TIMEOUT,
   WIRE_HEADER_WEBROUTE_VERSION,
   webRouteAccept,
 } from '@remoted/sdk/protocol';
@@ -77,11 +80,33 @@ export function replyTimeout(socket: Duplex): void {
 
 /** The 101 each half of a link gets; the socket stays open for the link. */
 export function replySwitching(socket: Duplex, id: string): void {
+  socket.write(`${switchingHead(id)}\r\n`);
+}
+
+/** What a spare learns of the dialer it is linked to (docs/protocol.md, spares). */
+export interface SpareDialerInfo {
+  address: string;
+  id: string;
+  timeoutSeconds: number;
+}
+
+/** The 101 of a spare taken by a dial: the base 101 plus who dialed. */
+export function replySpareSwitching(socket: Duplex, spareId: string, dialer: SpareDialerInfo): void {
   socket.write(
+    switchingHead(spareId) +
+      // The address comes from the socket or a trusted proxy; an id with a line break never gets this far.
+      `${WIRE_HEADER_DIALER_ADDRESS}: ${dialer.address}\r\n` +
+      `${WIRE_HEADER_DIALER_ID}: ${dialer.id}\r\n` +
+      `${WIRE_HEADER_WEBROUTE_TIMEOUT}: ${dialer.timeoutSeconds}\r\n\r\n`,
+  );
+}
+
+function switchingHead(id: string): string {
+  return (
     'HTTP/1.1 101 Switching Protocols\r\n' +
-      `Upgrade: ${WEBROUTE_UPGRADE}\r\n` +
-      'Connection: Upgrade\r\n' +
-      `${WIRE_HEADER_WEBROUTE_ACCEPT}: ${webRouteAccept(id)}\r\n\r\n`,
+    `Upgrade: ${WEBROUTE_UPGRADE}\r\n` +
+    'Connection: Upgrade\r\n' +
+    `${WIRE_HEADER_WEBROUTE_ACCEPT}: ${webRouteAccept(id)}\r\n`
   );
 }
 

@@ -1,17 +1,23 @@
 /**
  * The WebRoute half of the relay: a dialer waits, its listener is told, the
- * listener dials back, and the two sockets become a Link.
+ * listener dials back, and the two sockets become a Link; or a spare the
+ * listener opened beforehand answers the dial at once.
  */
 import type { Socket } from 'node:net';
 import { randomToken } from '@remoted/sdk/protocol';
 import type { ApiKey } from '../keys/api-key';
 import { endWaitingDialer } from './end-waiting-dialer';
-import { replyError, replySwitching } from './http-reply';
+import { replyError, replySpareSwitching, replySwitching } from './http-reply';
 import { Link } from './link';
+import { offerDialer, offerElsewhereOrEnd } from './redirect-dialer';
 import type { RelayContext } from './relay-context';
 import type { LinkCloseReason } from './relay-events';
+import { pickListener } from './route-admission';
+import type { SpareDialback } from './spare-dialback';
 import { WaitingDialer } from './waiting-dialer';
 import { effectiveTimeoutSeconds } from './webroute-handshake';
+
+const EMPTY = Buffer.alloc(0);
 
 export interface WebRouteCall {
   socket: Socket;
@@ -25,18 +31,43 @@ export interface WebRouteCall {
   readsEarlyData: boolean;
 }
 
+/** One side of a link about to be made: its socket, what came with its headers, and how it reads. */
+interface LinkingSide {
+  socket: Socket;
+  head: Buffer;
+  readsEarlyData: boolean;
+}
+
+/** Who is being linked, for the Link and the events. */
+interface LinkingPair {
+  path: string;
+  listenerId: string;
+  dialerKeyId: string;
+  listenerKeyId: string;
+  dialerAddress: string;
+  dialer: LinkingSide;
+  listener: LinkingSide;
+  idleTimeoutMs: number;
+  /** When the dial arrived (epoch ms). */
+  dialedAtMs: number;
+}
+
 export class LinkBroker {
   /** Open links per dialer key: only keys with a live link have an entry. */
   private readonly linksPerKey = new Map<string, number>();
 
   constructor(private readonly ctx: RelayContext) {}
 
-  /** A client asks for a link: hold it and tell the route's listener. */
+  /** A client asks for a link: take a spare of the route, or hold the dialer and tell a listener. */
   dial(call: WebRouteCall): void {
     const { registry, config, events } = this.ctx;
     const { socket, head, key, path, id } = call;
-    const listener = registry.findListener(path);
-    if (!listener) return replyError(socket, 'missing_destination');
+    const onPath = registry.listenersOn(path);
+    const listener = pickListener(onPath);
+    if (!listener) {
+      const message = onPath.length > 0 ? 'Every listener on this path is draining.' : undefined;
+      return replyError(socket, 'missing_destination', message);
+    }
     if (head.length > config.limits.maxPreLinkBytes) {
       events.emit('capacity:reached', { limit: 'pre_link_bytes', path });
       return replyError(socket, 'over_capacity', 'Too many bytes were sent before the link was made.');
@@ -46,14 +77,14 @@ export class LinkBroker {
       events.emit('capacity:reached', { limit: 'links_per_key', path });
       return replyError(socket, 'over_capacity', 'This key has too many open links.');
     }
-    const defaultSeconds = config.defaultTimeoutSeconds;
-    const timeoutSeconds = effectiveTimeoutSeconds(defaultSeconds, call.requestedTimeoutSeconds);
-    const address = call.address;
+    const timeoutSeconds = effectiveTimeoutSeconds(config.defaultTimeoutSeconds, call.requestedTimeoutSeconds);
+    const spare = this.ctx.spares.take(listener.id);
+    if (spare) return this.linkToSpare(call, timeoutSeconds, spare);
+
     // The wait is bounded by the relay's default, not the dialer's own timeout,
     // so no dialer holds a waiting slot for longer (as the original).
-    const deadlineMs = this.ctx.now() + defaultSeconds * 1000;
-    const dialer = new WaitingDialer(path, id, socket, head, key, address, timeoutSeconds, deadlineMs, listener.id, listener.keyId, call.readsEarlyData);
-
+    const deadlineMs = this.ctx.now() + config.defaultTimeoutSeconds * 1000;
+    const dialer = new WaitingDialer(path, id, socket, head, key, call.address, timeoutSeconds, deadlineMs, call.readsEarlyData);
     const added = registry.addWaitingDialer(dialer, config.limits.maxWaitingDialersPerRoute);
     if (added === 'route_full') {
       this.ctx.log.warn({ route: path, limit: config.limits.maxWaitingDialersPerRoute }, 'waiting dialers per route limit reached');
@@ -63,10 +94,7 @@ export class LinkBroker {
     if (added === 'duplicate_id') return replyError(socket, 'invalid_request', 'A dialer with this WebRoute-ID is already waiting.');
 
     dialer.watchClose(this.onWaitingDialerClosed);
-    if (!listener.notify({ ipaddr: address, id, timeout: timeoutSeconds })) {
-      registry.removeWaitingDialer(dialer);
-      dialer.answerListenerGone();
-    }
+    if (!offerDialer(this.ctx, dialer, listener)) offerElsewhereOrEnd(this.ctx, dialer);
   }
 
   /** The listener dials back with the id it was told: link the two. */
@@ -87,26 +115,62 @@ export class LinkBroker {
     const listenerSeconds = effectiveTimeoutSeconds(config.defaultTimeoutSeconds, call.requestedTimeoutSeconds);
     replySwitching(dialer.socket, id);
     replySwitching(socket, id);
+    this.link({
+      path,
+      listenerId: dialer.listenerId,
+      dialerKeyId: dialer.key.id,
+      listenerKeyId: key.id,
+      dialerAddress: dialer.address,
+      dialer: { socket: dialer.socket, head: dialerHead, readsEarlyData: dialer.readsEarlyData },
+      listener: { socket, head, readsEarlyData: call.readsEarlyData },
+      idleTimeoutMs: Math.min(dialer.timeoutSeconds, listenerSeconds) * 1000,
+      dialedAtMs: dialer.since.getTime(),
+    });
+  }
+
+  /** A spare of the chosen listener answers the dial at once: no notify, no dial-back round trip. */
+  private linkToSpare(call: WebRouteCall, timeoutSeconds: number, spare: SpareDialback): void {
+    const spareSocket = spare.take();
+    replySwitching(call.socket, call.id);
+    replySpareSwitching(spareSocket, spare.id, { address: call.address, id: call.id, timeoutSeconds });
+    this.link({
+      path: call.path,
+      listenerId: spare.listenerId,
+      dialerKeyId: call.key.id,
+      listenerKeyId: spare.keyId,
+      dialerAddress: call.address,
+      dialer: { socket: call.socket, head: call.head, readsEarlyData: call.readsEarlyData },
+      // A spare comes from an SDK that keeps early data (it is an extension).
+      listener: { socket: spareSocket, head: EMPTY, readsEarlyData: true },
+      idleTimeoutMs: Math.min(timeoutSeconds, spare.timeoutSeconds) * 1000,
+      dialedAtMs: this.ctx.now(),
+    });
+  }
+
+  private link(pair: LinkingPair): void {
+    const { config, registry } = this.ctx;
+    const delayFor = (side: LinkingSide): number => (side.readsEarlyData ? 0 : config.legacyPeerDelayMs);
     const link = new Link(
       {
         id: `lnk_${randomToken(16)}`,
-        path,
-        listenerId: dialer.listenerId,
-        dialerKeyId: dialer.key.id,
-        listenerKeyId: key.id,
-        dialerAddress: dialer.address,
-        dialer: { socket: dialer.socket, head: dialerHead, receiveDelayMs: dialer.readsEarlyData ? 0 : config.legacyPeerDelayMs },
-        listener: { socket, head, receiveDelayMs: call.readsEarlyData ? 0 : config.legacyPeerDelayMs },
-        idleTimeoutMs: Math.min(dialer.timeoutSeconds, listenerSeconds) * 1000,
+        path: pair.path,
+        listenerId: pair.listenerId,
+        dialerKeyId: pair.dialerKeyId,
+        listenerKeyId: pair.listenerKeyId,
+        dialerAddress: pair.dialerAddress,
+        dialer: { socket: pair.dialer.socket, head: pair.dialer.head, receiveDelayMs: delayFor(pair.dialer) },
+        listener: { socket: pair.listener.socket, head: pair.listener.head, receiveDelayMs: delayFor(pair.listener) },
+        idleTimeoutMs: pair.idleTimeoutMs,
         now: this.ctx.now(),
       },
       this.onLinkClosed,
     );
     registry.addLink(link);
-    this.linksPerKey.set(dialer.key.id, (this.linksPerKey.get(dialer.key.id) ?? 0) + 1);
+    registry.findListener(pair.listenerId)?.countLink(1);
+    this.linksPerKey.set(pair.dialerKeyId, (this.linksPerKey.get(pair.dialerKeyId) ?? 0) + 1);
     link.start();
-    this.ctx.log.info({ link: link.id, route: path, dialer: dialer.address }, 'link opened');
-    this.ctx.events.emit('link:open', { ...link.snapshot(), handshakeMs: this.ctx.now() - dialer.since.getTime() });
+    this.ctx.log.info({ link: link.id, route: pair.path, dialer: pair.dialerAddress }, 'link opened');
+    this.ctx.events.emit('link:open', { ...link.snapshot(), handshakeMs: this.ctx.now() - pair.dialedAtMs });
   }
 
   private readonly onWaitingDialerClosed = (dialer: WaitingDialer): void => endWaitingDialer(this.ctx, dialer, 'dialer_closed');
@@ -114,6 +178,7 @@ export class LinkBroker {
   private readonly onLinkClosed = (link: Link, reason: LinkCloseReason): void => {
     this.ctx.registry.removeLink(link);
     const snapshot = link.snapshot();
+    this.ctx.registry.findListener(snapshot.listenerId)?.countLink(-1);
     const left = (this.linksPerKey.get(snapshot.dialerKeyId) ?? 1) - 1;
     if (left > 0) this.linksPerKey.set(snapshot.dialerKeyId, left);
     else this.linksPerKey.delete(snapshot.dialerKeyId);

@@ -1,17 +1,30 @@
-/** Turns an authenticated WebSocket upgrade into the listener of a route. */
+/** Turns an authenticated WebSocket upgrade into a listener of a route. */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { randomToken } from '@remoted/sdk/protocol';
+import {
+  FEATURE_DRAIN,
+  FEATURE_SPARE,
+  HEADER_FEATURES,
+  WIRE_HEADER_FEATURES,
+  WIRE_HEADER_LISTENER_ID,
+  WIRE_HEADER_SPARES,
+  hasFeature,
+  randomToken,
+} from '@remoted/sdk/protocol';
 import type { ApiKey } from '../keys/api-key';
-import { endWaitingDialer } from './end-waiting-dialer';
 import { replyError } from './http-reply';
-import { ListenerConnection } from './listener-connection';
+import { ListenerConnection, type ListenerHooks } from './listener-connection';
+import { offerElsewhereOrEnd } from './redirect-dialer';
 import type { RelayContext } from './relay-context';
 import type { RouteCloseReason } from './relay-events';
+import { admitListener } from './route-admission';
+import type { DrainedBy } from './route-registry';
 
 export class ListenerAcceptor {
   private readonly wss: WebSocketServer;
+  /** Extension headers of the 101 being written (handleUpgrade writes it synchronously). */
+  private pendingHeaders: string[] = [];
 
   constructor(private readonly ctx: RelayContext) {
     this.wss = new WebSocketServer({
@@ -25,52 +38,88 @@ export class ListenerAcceptor {
     this.wss.on('wsClientError', (err, socket) => {
       replyError(socket, 'invalid_request', `Invalid WebSocket handshake: ${err.message}`);
     });
+    this.wss.on('headers', (headers) => {
+      headers.push(...this.pendingHeaders);
+    });
   }
 
   /** `address`: the listener's in the protocol's `ipaddr` form (see client-address.ts). */
   accept(req: IncomingMessage, socket: Socket, head: Buffer, key: ApiKey, path: string, address: string): void {
     const { registry, config } = this.ctx;
-    if (registry.findListener(path)) {
-      replyError(socket, 'path_in_use');
-      return;
-    }
-    if (registry.listenerCount() >= config.limits.maxRoutes) {
+    const policy = key.routePolicy ?? config.routes.policy;
+    const admission = admitListener(registry.listenersOn(path), { id: key.id, policy, poolSize: key.poolSize ?? config.routes.poolSize });
+    if (!admission.admitted) return replyError(socket, 'path_in_use', admission.message);
+    if (registry.listenerCount() - admission.replaces.length >= config.limits.maxRoutes) {
       this.ctx.log.warn({ route: path, limit: config.limits.maxRoutes }, 'routes limit reached');
       this.ctx.events.emit('capacity:reached', { limit: 'routes', path });
-      replyError(socket, 'over_capacity', 'The relay has too many routes open.');
-      return;
+      return replyError(socket, 'over_capacity', 'The relay has too many routes open.');
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      // The router paused the socket during authentication; ws reads it from now on.
-      socket.resume();
-      const listener = new ListenerConnection(`lsn_${randomToken(16)}`, path, key.id, address, ws, this.onClosed);
-      // handleUpgrade completes synchronously without verifyClient, so the
-      // check above still holds; a failed claim here would be a bug.
-      if (!registry.claimRoute(listener)) {
-        listener.terminate();
-        return;
-      }
-      const snapshot = { listenerId: listener.id, path, keyId: key.id, listenerAddress: address, since: listener.since };
-      this.ctx.log.info({ listener: listener.id, route: path, key: key.id, address }, 'listener opened');
-      this.ctx.events.emit('route:open', snapshot);
-    });
+    const id = `lsn_${randomToken(16)}`;
+    const features = this.grantedFeatures(req);
+    this.pendingHeaders = features.length === 0 ? [] : this.featureHeaders(id, features);
+    try {
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        // The router paused the socket during authentication; ws reads it from now on.
+        socket.resume();
+        const listener = new ListenerConnection({ id, path, keyId: key.id, address, policy, features }, ws, this.hooks);
+        registry.addListener(listener);
+        this.ctx.log.info({ listener: id, route: path, key: key.id, address, policy, features }, 'listener opened');
+        this.ctx.events.emit('route:open', { listenerId: id, path, keyId: key.id, listenerAddress: address, since: listener.since });
+        for (const replaced of admission.replaces) replaced.close('replaced');
+      });
+    } finally {
+      this.pendingHeaders = [];
+    }
   }
 
   close(): void {
     this.wss.close();
   }
 
-  private readonly onClosed = (listener: ListenerConnection, reason: RouteCloseReason): void => {
-    const dialers = this.ctx.registry.releaseRoute(listener);
-    for (const dialer of dialers) endWaitingDialer(this.ctx, dialer, 'listener_gone');
-    this.ctx.log.info({ listener: listener.id, route: listener.path, reason, dialersAnswered: dialers.length }, 'listener closed');
-    this.ctx.events.emit('route:close', {
-      listenerId: listener.id,
-      path: listener.path,
-      keyId: listener.keyId,
-      listenerAddress: listener.address,
-      since: listener.since,
-      reason,
-    });
+  private grantedFeatures(req: IncomingMessage): string[] {
+    const asked = req.headers[HEADER_FEATURES];
+    const granted: string[] = [];
+    if (hasFeature(asked, FEATURE_DRAIN)) granted.push(FEATURE_DRAIN);
+    if (hasFeature(asked, FEATURE_SPARE) && this.ctx.config.routes.sparesPerListener > 0) granted.push(FEATURE_SPARE);
+    return granted;
+  }
+
+  private featureHeaders(id: string, features: readonly string[]): string[] {
+    const headers = [`${WIRE_HEADER_FEATURES}: ${features.join(', ')}`, `${WIRE_HEADER_LISTENER_ID}: ${id}`];
+    if (features.includes(FEATURE_SPARE)) headers.push(`${WIRE_HEADER_SPARES}: ${this.ctx.config.routes.sparesPerListener}`);
+    return headers;
+  }
+
+  private readonly hooks: ListenerHooks = {
+    onClosed: (listener: ListenerConnection, reason: RouteCloseReason): void => {
+      const { registry, spares } = this.ctx;
+      if (!registry.removeListener(listener)) return;
+      for (const spare of spares.removeListener(listener.id)) spare.answerListenerGone();
+      // Dialers it was told of go to another listener of the path, or are answered 502.
+      const told = [...registry.waitingDialersOn(listener.path)].filter((dialer) => dialer.listenerId === listener.id);
+      for (const dialer of told) offerElsewhereOrEnd(this.ctx, dialer);
+      this.ctx.log.info({ listener: listener.id, route: listener.path, reason, dialersMoved: told.length }, 'listener closed');
+      this.ctx.events.emit('route:close', {
+        listenerId: listener.id,
+        path: listener.path,
+        keyId: listener.keyId,
+        listenerAddress: listener.address,
+        since: listener.since,
+        reason,
+      });
+    },
+    onDrained: (listener: ListenerConnection, by: DrainedBy): void => {
+      for (const spare of this.ctx.spares.removeListener(listener.id)) spare.answerListenerGone();
+      this.ctx.log.info({ listener: listener.id, route: listener.path, by, links: listener.activeLinks }, 'listener draining');
+      this.ctx.events.emit('route:drain', {
+        listenerId: listener.id,
+        path: listener.path,
+        keyId: listener.keyId,
+        listenerAddress: listener.address,
+        since: listener.since,
+        by,
+      });
+    },
+    spareCount: (listener: ListenerConnection): number => this.ctx.spares.countFor(listener.id),
   };
 }

@@ -1,11 +1,19 @@
 /**
  * One listener's WebSocket: it receives a notify message per waiting dialer
  * and answers pings. The original ignores what a listener sends, and so do we
- * (ws bounds the message size).
+ * (ws bounds the message size), unless it negotiated `drain`: then it may ask
+ * to drain (docs/protocol.md, listener features).
  */
-import type { WebSocket } from 'ws';
-import type { NotifyMessage } from '@remoted/sdk/protocol';
-import type { RouteListener } from './route-registry';
+import type { RawData, WebSocket } from 'ws';
+import {
+  CLOSE_REPLACED,
+  CLOSE_REPLACED_REASON,
+  FEATURE_DRAIN,
+  type ListenerOpMessage,
+  type NotifyMessage,
+} from '@remoted/sdk/protocol';
+import type { RoutePolicy } from '../keys/route-policy';
+import type { DrainedBy, ListenerState, RouteListener } from './route-registry';
 import type { RouteCloseReason } from './relay-events';
 
 /** WebSocket close codes the relay uses. */
@@ -15,21 +23,50 @@ export const CLOSE_POLICY = 1008;
 /** How long a listener we close may take to answer the closing handshake before it is cut. */
 const CLOSE_HANDSHAKE_GRACE_MS = 1000;
 
+export interface ListenerIdentity {
+  id: string;
+  path: string;
+  keyId: string;
+  address: string;
+  policy: RoutePolicy;
+  /** Extension features granted on its upgrade. */
+  features: readonly string[];
+}
+
+export interface ListenerHooks {
+  onClosed(listener: ListenerConnection, reason: RouteCloseReason): void;
+  onDrained(listener: ListenerConnection, by: DrainedBy): void;
+  /** Spares the listener holds now (they live in the relay's spare pool). */
+  spareCount(listener: ListenerConnection): number;
+}
+
 export class ListenerConnection implements RouteListener {
+  readonly id: string;
+  readonly path: string;
+  readonly keyId: string;
+  readonly address: string;
+  readonly policy: RoutePolicy;
+  readonly features: readonly string[];
   readonly since = new Date();
+  private currentState: ListenerState = 'active';
+  private links = 0;
+  private slow = 0;
   private alive = true;
   private closeReason: RouteCloseReason | undefined;
   private closedReported = false;
   private closeTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    readonly id: string,
-    readonly path: string,
-    readonly keyId: string,
-    readonly address: string,
+    identity: ListenerIdentity,
     private readonly ws: WebSocket,
-    private readonly onClosed: (listener: ListenerConnection, reason: RouteCloseReason) => void,
+    private readonly hooks: ListenerHooks,
   ) {
+    this.id = identity.id;
+    this.path = identity.path;
+    this.keyId = identity.keyId;
+    this.address = identity.address;
+    this.policy = identity.policy;
+    this.features = identity.features;
     ws.on('pong', () => {
       this.alive = true;
     });
@@ -41,12 +78,48 @@ export class ListenerConnection implements RouteListener {
       clearTimeout(this.closeTimer);
       this.reportClosed();
     });
+    if (this.features.includes(FEATURE_DRAIN)) ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+  }
+
+  get state(): ListenerState {
+    return this.currentState;
+  }
+
+  get activeLinks(): number {
+    return this.links;
+  }
+
+  get slowDialbacks(): number {
+    return this.slow;
+  }
+
+  get spareCount(): number {
+    return this.hooks.spareCount(this);
+  }
+
+  countLink(delta: 1 | -1): void {
+    this.links += delta;
+  }
+
+  countSlowDialback(): void {
+    this.slow++;
   }
 
   notify(message: NotifyMessage): boolean {
     if (this.ws.readyState !== this.ws.OPEN) return false;
     // Keys in the protocol's order; JSON.stringify leaves slashes unescaped.
     this.ws.send(JSON.stringify({ ipaddr: message.ipaddr, id: message.id, timeout: message.timeout }));
+    return true;
+  }
+
+  drain(by: DrainedBy): boolean {
+    if (this.currentState === 'draining') return false;
+    this.currentState = 'draining';
+    if (this.features.includes(FEATURE_DRAIN) && this.ws.readyState === this.ws.OPEN) {
+      const message: ListenerOpMessage = { op: 'draining', by };
+      this.ws.send(JSON.stringify(message));
+    }
+    this.hooks.onDrained(this, by);
     return true;
   }
 
@@ -70,19 +143,32 @@ export class ListenerConnection implements RouteListener {
     this.closeReason ??= reason;
     if (reason === 'shutdown') this.ws.close(CLOSE_GOING_AWAY, 'relay shutting down');
     else if (reason === 'forced') this.ws.close(CLOSE_POLICY, 'closed by the operator');
+    else if (reason === 'replaced') this.ws.close(CLOSE_REPLACED, CLOSE_REPLACED_REASON);
     else this.ws.terminate();
     this.reportClosed();
     this.closeTimer ??= setTimeout(() => this.ws.terminate(), CLOSE_HANDSHAKE_GRACE_MS).unref();
   }
 
-  private reportClosed(): void {
-    if (this.closedReported) return;
-    this.closedReported = true;
-    this.onClosed(this, this.closeReason ?? 'listener_closed');
-  }
-
   /** Ends the connection now, without a closing handshake. */
   terminate(): void {
     this.ws.terminate();
+  }
+
+  /** Only `{"op":"drain"}` means anything; the rest is ignored, as the base protocol says. */
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (isBinary) return;
+    let message: unknown;
+    try {
+      message = JSON.parse(String(data));
+    } catch {
+      return;
+    }
+    if (typeof message === 'object' && message !== null && (message as { op?: unknown }).op === 'drain') this.drain('listener');
+  }
+
+  private reportClosed(): void {
+    if (this.closedReported) return;
+    this.closedReported = true;
+    this.hooks.onClosed(this, this.closeReason ?? 'listener_closed');
   }
 }

@@ -3,37 +3,53 @@ import type { Link } from './link';
 import type { AddDialerResult, RouteListener, RouteRegistry } from './route-registry';
 import type { WaitingDialer } from './waiting-dialer';
 
+const NONE: readonly RouteListener[] = [];
+const NO_DIALERS: readonly WaitingDialer[] = [];
+
 export class MemoryRouteRegistry implements RouteRegistry {
-  private readonly routes = new Map<string, RouteListener>();
+  /** path -> its listeners in the order they joined */
+  private readonly byPath = new Map<string, RouteListener[]>();
+  private readonly byId = new Map<string, RouteListener>();
   /** path -> (id -> dialer) */
   private readonly waiting = new Map<string, Map<string, WaitingDialer>>();
   private waitingTotal = 0;
   private readonly linksById = new Map<string, Link>();
 
-  claimRoute(listener: RouteListener): boolean {
-    if (this.routes.has(listener.path)) return false;
-    this.routes.set(listener.path, listener);
+  addListener(listener: RouteListener): void {
+    const onPath = this.byPath.get(listener.path);
+    if (onPath) onPath.push(listener);
+    else this.byPath.set(listener.path, [listener]);
+    this.byId.set(listener.id, listener);
+  }
+
+  removeListener(listener: RouteListener): boolean {
+    if (this.byId.get(listener.id) !== listener) return false;
+    this.byId.delete(listener.id);
+    const onPath = this.byPath.get(listener.path) ?? [];
+    const rest = onPath.filter((l) => l !== listener);
+    if (rest.length > 0) this.byPath.set(listener.path, rest);
+    else this.byPath.delete(listener.path);
     return true;
   }
 
-  releaseRoute(listener: RouteListener): WaitingDialer[] {
-    if (this.routes.get(listener.path) !== listener) return [];
-    this.routes.delete(listener.path);
-    const dialers = [...(this.waiting.get(listener.path)?.values() ?? [])].filter((d) => d.listenerId === listener.id);
-    for (const dialer of dialers) this.removeWaitingDialer(dialer);
-    return dialers;
+  listenersOn(path: string): readonly RouteListener[] {
+    return this.byPath.get(path) ?? NONE;
   }
 
-  findListener(path: string): RouteListener | undefined {
-    return this.routes.get(path);
+  findListener(id: string): RouteListener | undefined {
+    return this.byId.get(id);
   }
 
   listeners(): Iterable<RouteListener> {
-    return this.routes.values();
+    return this.byId.values();
   }
 
   listenerCount(): number {
-    return this.routes.size;
+    return this.byId.size;
+  }
+
+  pathCount(): number {
+    return this.byPath.size;
   }
 
   addWaitingDialer(dialer: WaitingDialer, maxPerRoute: number): AddDialerResult {
@@ -61,6 +77,10 @@ export class MemoryRouteRegistry implements RouteRegistry {
 
   *waitingDialers(): Iterable<WaitingDialer> {
     for (const byId of this.waiting.values()) yield* byId.values();
+  }
+
+  waitingDialersOn(path: string): Iterable<WaitingDialer> {
+    return this.waiting.get(path)?.values() ?? NO_DIALERS;
   }
 
   waitingDialerCount(path?: string): number {

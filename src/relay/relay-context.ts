@@ -3,10 +3,13 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import type { RelayEvents } from './relay-events';
 import type { RouteRegistry } from './route-registry';
+import type { SparePool } from './spare-pool';
 
 export interface RelayContext {
   readonly config: Config;
   readonly registry: RouteRegistry;
+  /** Spare dial-backs of listeners that asked for them (extension). */
+  readonly spares: SparePool;
   readonly events: RelayEvents;
   readonly log: Logger;
   /** Epoch ms; tests may pass their own clock. */

@@ -1,7 +1,7 @@
 /**
  * One timer for all deadlines of the data plane, rather than one per socket:
  * dialers not linked in time get 504, links idle for their timeout are closed,
- * and listeners are pinged on their own, slower round.
+ * spares past their age are answered 504, and listeners are pinged on their own, slower round.
  */
 import { endWaitingDialer } from './end-waiting-dialer';
 import type { RelayContext } from './relay-context';
@@ -27,6 +27,8 @@ export class RelaySweeper {
     const expired = [...registry.waitingDialers()].filter((dialer) => now >= dialer.deadlineMs);
     for (const dialer of expired) endWaitingDialer(this.ctx, dialer, 'timeout');
     for (const link of registry.links()) link.checkIdle(now);
+    const maxAgeMs = this.ctx.config.routes.spareMaxAgeSeconds * 1000;
+    for (const spare of this.ctx.spares.removeOlderThan(now - maxAgeMs)) spare.answerExpired();
   }
 
   pingListeners(): void {

@@ -27,6 +27,8 @@ import { RelayEvents } from './relay-events';
 import { RelaySweeper } from './relay-sweeper';
 import type { RouteRegistry } from './route-registry';
 import { SocketTracker } from './socket-tracker';
+import { SpareAcceptor } from './spare-acceptor';
+import { SparePool } from './spare-pool';
 import { TlsFileWatcher } from './tls-file-watcher';
 import { readTlsMaterial } from './tls-files';
 import { UpgradeRouter } from './upgrade-router';
@@ -55,7 +57,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(LOGGER) private readonly log: Logger,
     private readonly adapterHost: HttpAdapterHost,
   ) {
-    this.ctx = { config, registry, events, log, now: Date.now };
+    this.ctx = { config, registry, spares: new SparePool(), events, log, now: Date.now };
     this.acceptor = new ListenerAcceptor(this.ctx);
     const throttle = new AuthThrottle({
       limit: config.limits.authFailureLimit,
@@ -63,7 +65,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
       maxAddresses: config.limits.authThrottleMaxAddresses,
     });
     const proxies = new TrustedProxies(config.trustedProxies);
-    this.router = new UpgradeRouter(this.ctx, auth, this.acceptor, new LinkBroker(this.ctx), this.tracker, proxies, throttle);
+    this.router = new UpgradeRouter(this.ctx, auth, this.acceptor, new LinkBroker(this.ctx), new SpareAcceptor(this.ctx), this.tracker, proxies, throttle);
     this.sweeper = new RelaySweeper(this.ctx);
   }
 
@@ -77,6 +79,11 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     this.server.on('checkExpectation', refusePlainRequest);
     this.sweeper.start();
     this.watchTlsFiles();
+  }
+
+  /** Spare dial-backs held now (extension). */
+  get spareCount(): number {
+    return this.ctx.spares.size;
   }
 
   /** Listening and not shutting down: what /readyz reports for the data plane. */
@@ -134,6 +141,8 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     this.server?.close();
     const { registry, config } = this.ctx;
     for (const listener of [...registry.listeners()]) listener.close('shutdown');
+    // Closing a listener answers its spares; none should be left, but none may linger either.
+    for (const spare of this.ctx.spares.removeAll()) spare.answerListenerGone();
     for (const dialer of [...registry.waitingDialers()]) endWaitingDialer(this.ctx, dialer, 'shutdown');
     const links = registry.linkCount();
     if (links > 0) this.log.info({ links, graceMs: config.shutdownGraceMs }, 'shutdown: letting links finish');

@@ -36,6 +36,10 @@ export interface RouteListener {
   ping(): void;
   /** Stops new dials to it; false when it was draining already. */
   drain(by: DrainedBy): boolean;
+  /** Kept by the link broker: a link of this listener opened or closed. */
+  countLink(delta: 1 | -1): void;
+  /** Kept by the link broker: a dial was offered elsewhere because this listener was slow. */
+  countSlowDialback(): void;
   close(reason: RouteCloseReason): void;
 }
 
@@ -58,6 +62,7 @@ export interface RouteRegistry {
   /** Removes the dialer; false when it was not (or no longer) waiting. */
   removeWaitingDialer(dialer: WaitingDialer): boolean;
   waitingDialers(): Iterable<WaitingDialer>;
+  waitingDialersOn(path: string): Iterable<WaitingDialer>;
   waitingDialerCount(path?: string): number;
 
   addLink(link: Link): void;

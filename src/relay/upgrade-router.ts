@@ -1,12 +1,12 @@
 /**
  * The one 'upgrade' handler of the relay port: it takes the socket over,
  * authenticates the request on its own, and hands the socket to its next
- * owner: a listener (WebSocket), a waiting dialer, or a link (dial-back).
+ * owner: a listener (WebSocket), a waiting dialer, a spare, or a link (dial-back).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { FEATURE_EARLY_DATA, HEADER_FEATURES, hasFeature } from '@remoted/sdk/protocol';
+import { FEATURE_EARLY_DATA, HEADER_FEATURES, HEADER_SPARE, hasFeature } from '@remoted/sdk/protocol';
 import type { KeyAuthenticator } from '../keys/key-authenticator';
 import type { AuthThrottle } from './auth-throttle';
 import type { TrustedProxies } from './client-address';
@@ -16,7 +16,8 @@ import type { ListenerAcceptor } from './listener-acceptor';
 import { reportRefusalsTo } from './refusal-reporting';
 import type { RelayContext } from './relay-context';
 import type { SocketTracker } from './socket-tracker';
-import { apiKeyOf, parseWebRouteRequest, routePath, upgradeKind } from './webroute-handshake';
+import type { SpareAcceptor } from './spare-acceptor';
+import { apiKeyOf, parseWebRouteRequest, routePath, singleHeader, upgradeKind } from './webroute-handshake';
 
 export class UpgradeRouter {
   private closing = false;
@@ -26,6 +27,7 @@ export class UpgradeRouter {
     private readonly auth: KeyAuthenticator,
     private readonly acceptor: ListenerAcceptor,
     private readonly broker: LinkBroker,
+    private readonly spares: SpareAcceptor,
     private readonly tracker: SocketTracker,
     private readonly proxies: TrustedProxies,
     private readonly throttle: AuthThrottle,
@@ -97,6 +99,8 @@ export class UpgradeRouter {
       readsEarlyData: hasFeature(req.headers[HEADER_FEATURES], FEATURE_EARLY_DATA),
     };
     if (key.role === 'client') return this.broker.dial(call);
+    const spareOf = singleHeader(req, HEADER_SPARE);
+    if (spareOf !== undefined) return this.spares.accept(call, spareOf);
     return this.broker.dialBack(call);
   }
 }

@@ -13,6 +13,13 @@ const EMPTY = Buffer.alloc(0);
 export class WaitingDialer {
   private ended = false;
   private onSocketClosed: (() => void) | undefined;
+  /** The listener told last: it gets the link's count. */
+  private currentListenerId = '';
+  /** Only the key that holds the route may dial back. */
+  private currentListenerKeyId = '';
+  /** Listeners told of this dialer (pools tell another when one is slow). */
+  readonly tried = new Set<string>();
+  private offerTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly path: string,
@@ -26,14 +33,31 @@ export class WaitingDialer {
     readonly timeoutSeconds: number,
     /** When the relay answers 504 (epoch ms). */
     readonly deadlineMs: number,
-    readonly listenerId: string,
-    /** Only the key that holds the route may dial back. */
-    readonly listenerKeyId: string,
     /** Declared X-Remoted-Features: early-data: safe to send bytes right after its 101. */
     readonly readsEarlyData: boolean,
     readonly since: Date = new Date(),
   ) {
     socket.pause();
+  }
+
+  get listenerId(): string {
+    return this.currentListenerId;
+  }
+
+  get listenerKeyId(): string {
+    return this.currentListenerKeyId;
+  }
+
+  offeredTo(listenerId: string, listenerKeyId: string): void {
+    this.currentListenerId = listenerId;
+    this.currentListenerKeyId = listenerKeyId;
+    this.tried.add(listenerId);
+  }
+
+  /** One short timer per dial in a pool (waiting dialers are few and brief, unlike links). */
+  armOfferDeadline(ms: number, onDeadline: () => void): void {
+    clearTimeout(this.offerTimer);
+    this.offerTimer = setTimeout(onDeadline, ms).unref();
   }
 
   get isEnded(): boolean {
@@ -49,6 +73,7 @@ export class WaitingDialer {
   /** Hands the socket and the bytes that came with its headers over to a link, which owns them from now on. */
   release(): Buffer {
     this.ended = true;
+    clearTimeout(this.offerTimer);
     // The link has its own close handling; this one would keep the whole waiting dialer alive with the socket.
     if (this.onSocketClosed) this.socket.off('close', this.onSocketClosed);
     this.onSocketClosed = undefined;
@@ -72,6 +97,7 @@ export class WaitingDialer {
   private finish(): boolean {
     if (this.ended) return false;
     this.ended = true;
+    clearTimeout(this.offerTimer);
     return true;
   }
 }

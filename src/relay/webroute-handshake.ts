@@ -64,7 +64,8 @@ function positiveInteger(value: string | undefined): number | undefined {
   return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }
 
-function singleHeader(req: IncomingMessage, name: string): string | undefined {
+/** A header's first value, trimmed; undefined when missing or empty. */
+export function singleHeader(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   const text = Array.isArray(value) ? value[0] : value;
   const trimmed = text?.trim();

@@ -66,7 +66,7 @@ describe('timeouts and departures', () => {
       expect(response.status).toBe(502);
       expect(JSON.parse(response.body).errorcode).toBe('missing_destination');
     }
-    await waitFor(() => registry.findListener('/gone') === undefined, 'route freed');
+    await waitFor(() => registry.listenersOn('/gone')[0] === undefined, 'route freed');
     const again = await TestListener.open(relay.port, '/gone', relay.keys.server);
     await again.close();
   });
@@ -85,11 +85,11 @@ describe('timeouts and departures', () => {
       }),
     );
     expect((await readResponse(socket)).status).toBe(101);
-    expect(registry.findListener('/dead')).toBeDefined();
+    expect(registry.listenersOn('/dead')[0]).toBeDefined();
     const dial = startDial(relay.port, '/dead', relay.keys.client);
     const response = await dial.response;
     expect(response.status).toBe(502);
-    expect(registry.findListener('/dead')).toBeUndefined();
+    expect(registry.listenersOn('/dead')[0]).toBeUndefined();
     socket.destroy();
   });
 });
@@ -109,8 +109,8 @@ describe('forced close of a listener', () => {
       }),
     );
     expect((await readResponse(socket)).status).toBe(101);
-    registry.findListener('/stuck')!.close('forced');
-    expect(registry.findListener('/stuck')).toBeUndefined();
+    registry.listenersOn('/stuck')[0]!.close('forced');
+    expect(registry.listenersOn('/stuck')[0]).toBeUndefined();
     const next = await TestListener.open(relay.port, '/stuck', relay.keys.server);
     // The silent one is cut after a short grace rather than ws's 30 s close timeout.
     await ended(socket, 3000);

@@ -13,9 +13,17 @@ export class TestListener {
   readonly rawNotices: string[] = [];
   private waiters: Array<(n: NotifyMessage) => void> = [];
   closeCode: number | undefined;
+  closeReason = '';
 
-  private constructor(readonly ws: WebSocket) {
-    ws.on('close', (code) => (this.closeCode = code));
+  private constructor(
+    readonly ws: WebSocket,
+    /** The relay's 101 headers, lower-case names. */
+    readonly upgradeHeaders: Record<string, string | string[] | undefined>,
+  ) {
+    ws.on('close', (code, reason) => {
+      this.closeCode = code;
+      this.closeReason = reason.toString();
+    });
     ws.on('message', (data) => {
       const text = data.toString();
       this.rawNotices.push(text);
@@ -34,7 +42,9 @@ export class TestListener {
   static openUrl(url: string, key: string, options: ClientOptions = {}): Promise<TestListener> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, { ...options, headers: { 'X-Remoted-APIKey': key, ...options.headers } });
-      ws.once('open', () => resolve(new TestListener(ws)));
+      let upgradeHeaders: Record<string, string | string[] | undefined> = {};
+      ws.once('upgrade', (res) => (upgradeHeaders = res.headers));
+      ws.once('open', () => resolve(new TestListener(ws, upgradeHeaders)));
       ws.once('unexpected-response', (_req, res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));
