@@ -26,6 +26,11 @@ export function notFound(resource: string, hint = ''): ControlError {
   return new ControlError(status.NOT_FOUND, `${resource} not found${hint ? `: ${hint}` : ''}`);
 }
 
+/** FAILED_PRECONDITION: the request is well formed but the relay's state does not allow it. */
+export function failedPrecondition(problem: string): ControlError {
+  return new ControlError(status.FAILED_PRECONDITION, problem);
+}
+
 export function toServiceError(err: unknown, log: Logger, method: string): Partial<ServiceError> {
   if (err instanceof ControlError) return { code: err.code, details: err.message };
   log.error({ err, method }, 'bug: control-plane handler failed');

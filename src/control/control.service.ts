@@ -33,7 +33,7 @@ export class ControlService implements OnApplicationBootstrap, BeforeApplication
   ) {
     this.log = log.child({ component: 'control' });
     const keyEvents = new KeyEvents();
-    this.hub = new EventHub(relayEvents, keyEvents);
+    this.hub = new EventHub(relayEvents, keyEvents, registry);
     // Counting starts at construction, before any listener can connect.
     this.stats = new RelayStats(registry, relayEvents);
     this.stats.start();

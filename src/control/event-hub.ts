@@ -1,16 +1,21 @@
 /**
  * One ordered stream of the relay's events for every Watch call. Relay and
  * key events arrive synchronously from their emitters; each gets the next
- * sequence number and goes to every watcher in that order.
+ * sequence number and goes to every watcher in that order. A route that is
+ * still registered is shown with its listener's state and policy; a closed
+ * one only as its event's snapshot.
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import type { EventSchema } from '@remoted/sdk/gen/remoted/admin/v1/event_service_pb';
+import { RouteState } from '@remoted/sdk/gen/remoted/admin/v1/route_pb';
 import type { ApiKey } from '../keys/api-key';
 import type { LinkSnapshot, RelayEventMap, RelayEvents, RouteSnapshot } from '../relay/relay-events';
+import type { RouteRegistry } from '../relay/route-registry';
 import type { KeyEvents } from './key-events';
-import { linkCloseReasonToProto, routeCloseReasonToProto } from './proto-enums';
-import { keyToProto, linkSnapshotToProto, routeToProto } from './to-proto';
+import { drainedByToProto, linkCloseReasonToProto, routeCloseReasonToProto } from './proto-enums';
+import { routeName } from './resource-names';
+import { keyToProto, linkSnapshotToProto, listenerToProto, routeToProto, type RouteInit } from './to-proto';
 
 export type EventInit = MessageInitShape<typeof EventSchema>;
 type EventKind = NonNullable<EventInit['kind']>;
@@ -23,11 +28,14 @@ export class EventHub {
   constructor(
     private readonly relayEvents: RelayEvents,
     private readonly keyEvents: KeyEvents,
+    private readonly registry: RouteRegistry,
   ) {}
 
   start(): void {
     this.relayEvents.on('route:open', this.onRouteOpen);
     this.relayEvents.on('route:close', this.onRouteClose);
+    this.relayEvents.on('route:drain', this.onRouteDrain);
+    this.relayEvents.on('dialback:slow', this.onSlowDialback);
     this.relayEvents.on('link:open', this.onLinkOpen);
     this.relayEvents.on('link:close', this.onLinkClose);
     this.keyEvents.on('key:create', this.onKeyCreate);
@@ -37,6 +45,8 @@ export class EventHub {
   stop(): void {
     this.relayEvents.off('route:open', this.onRouteOpen);
     this.relayEvents.off('route:close', this.onRouteClose);
+    this.relayEvents.off('route:drain', this.onRouteDrain);
+    this.relayEvents.off('dialback:slow', this.onSlowDialback);
     this.relayEvents.off('link:open', this.onLinkOpen);
     this.relayEvents.off('link:close', this.onLinkClose);
     this.keyEvents.off('key:create', this.onKeyCreate);
@@ -59,8 +69,23 @@ export class EventHub {
     for (const watcher of [...this.watchers]) watcher(event);
   }
 
+  /** The live listener's view when it is still registered (no registry-wide counting per event). */
+  private liveRoute(route: RouteSnapshot): RouteInit | undefined {
+    const listener = this.registry.findListener(route.listenerId);
+    return listener ? listenerToProto(listener) : undefined;
+  }
+
   private readonly onRouteOpen = (route: RouteSnapshot): void =>
-    this.publish({ case: 'routeOpened', value: { route: routeToProto(route) } });
+    this.publish({ case: 'routeOpened', value: { route: this.liveRoute(route) ?? routeToProto(route) } });
+
+  private readonly onRouteDrain = (route: RelayEventMap['route:drain'][0]): void =>
+    this.publish({
+      case: 'routeDrainStarted',
+      value: { route: this.liveRoute(route) ?? { ...routeToProto(route), state: RouteState.DRAINING }, by: drainedByToProto(route.by) },
+    });
+
+  private readonly onSlowDialback = (slow: RelayEventMap['dialback:slow'][0]): void =>
+    this.publish({ case: 'slowDialback', value: { route: routeName(slow.listenerId), path: slow.path } });
 
   private readonly onRouteClose = (route: RelayEventMap['route:close'][0]): void =>
     this.publish({ case: 'routeClosed', value: { route: routeToProto(route), reason: routeCloseReasonToProto(route.reason) } });

@@ -1,13 +1,11 @@
 /** KeyService: create, list, get, update, revoke keys; close what a key opened. */
-import { timestampDate } from '@bufbuild/protobuf/wkt';
-import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import type { KeyService } from '@remoted/sdk/gen/remoted/admin/v1/key_service_pb';
 import { KeyRole as ProtoKeyRole } from '@remoted/sdk/gen/remoted/admin/v1/key_pb';
 import type { ApiKey, KeyStore, UpdateKeyInput } from '../keys/api-key';
-import { validateScope } from '../keys/path-scope';
 import type { ConnectionCloser } from './connection-closer';
 import { invalidArgument, notFound } from './control-error';
 import type { HandlersOf } from './grpc-handlers';
+import { checkedExpiry, checkedLabel, checkedPoolSize, checkedRoutePolicy, checkedScopes } from './key-field-checks';
 import type { KeyEvents } from './key-events';
 import { afterKeyOf, pageSizeOf, tokenAfter } from './pagination';
 import { roleFromProto } from './proto-enums';
@@ -16,9 +14,7 @@ import { keyToProto } from './to-proto';
 
 type Handlers = HandlersOf<typeof KeyService>;
 
-const MAX_LABEL_LENGTH = 200;
-const MAX_SCOPES = 100;
-const UPDATABLE_FIELDS = ['label', 'scopes'] as const;
+const UPDATABLE_FIELDS = ['label', 'scopes', 'route_policy', 'pool_size'] as const;
 
 export function keyServiceHandlers(store: KeyStore, keyEvents: KeyEvents, closer: ConnectionCloser): Handlers {
   const existing = async (field: string, name: string): Promise<ApiKey> => {
@@ -32,12 +28,14 @@ export function keyServiceHandlers(store: KeyStore, keyEvents: KeyEvents, closer
     async createKey(request) {
       const role = roleFromProto(request.role);
       if (!role) throw invalidArgument('role', 'required: KEY_ROLE_SERVER, KEY_ROLE_CLIENT or KEY_ROLE_ADMIN');
-      const expiresAt = request.expireTime ? checkedExpiry(request.expireTime) : null;
+      const expiresAt = request.expireTime ? checkedExpiry('expire_time', request.expireTime) : null;
       const { key, secret } = await store.create({
         role,
         label: checkedLabel('label', request.label),
         scopes: checkedScopes('scopes', request.scopes),
         expiresAt,
+        routePolicy: checkedRoutePolicy('route_policy', role, request.routePolicy) ?? undefined,
+        poolSize: checkedPoolSize('pool_size', role, request.poolSize) ?? undefined,
       });
       keyEvents.emit('key:create', key);
       return { key: keyToProto(key), secret };
@@ -70,6 +68,8 @@ export function keyServiceHandlers(store: KeyStore, keyEvents: KeyEvents, closer
       for (const path of paths) {
         if (path === 'label') input.label = checkedLabel('key.label', request.key.label);
         else if (path === 'scopes') input.scopes = checkedScopes('key.scopes', request.key.scopes);
+        else if (path === 'route_policy') input.routePolicy = checkedRoutePolicy('key.route_policy', key.role, request.key.routePolicy);
+        else if (path === 'pool_size') input.poolSize = checkedPoolSize('key.pool_size', key.role, request.key.poolSize);
         else throw invalidArgument('update_mask', `"${path}" cannot be updated; only ${UPDATABLE_FIELDS.join(', ')}`);
       }
       const updated = await store.update(key.id, input);
@@ -91,24 +91,4 @@ export function keyServiceHandlers(store: KeyStore, keyEvents: KeyEvents, closer
       return closer.closeKeyConnections(key.id);
     },
   };
-}
-
-function checkedLabel(field: string, label: string): string {
-  if (label.length > MAX_LABEL_LENGTH) throw invalidArgument(field, `at most ${MAX_LABEL_LENGTH} characters (got ${label.length})`);
-  return label;
-}
-
-function checkedScopes(field: string, scopes: readonly string[]): string[] {
-  if (scopes.length > MAX_SCOPES) throw invalidArgument(field, `at most ${MAX_SCOPES} patterns (got ${scopes.length})`);
-  scopes.forEach((scope, i) => {
-    const problem = validateScope(scope);
-    if (problem) throw invalidArgument(`${field}[${i}]`, problem);
-  });
-  return [...scopes];
-}
-
-function checkedExpiry(expireTime: Timestamp): Date {
-  const date = timestampDate(expireTime);
-  if (date.getTime() <= Date.now()) throw invalidArgument('expire_time', `${date.toISOString()} is not in the future`);
-  return date;
 }

@@ -1,9 +1,15 @@
 /** The relay's string unions and the API's enums, both ways. */
-import { KeyRole as ProtoKeyRole } from '@remoted/sdk/gen/remoted/admin/v1/key_pb';
+import { KeyRole as ProtoKeyRole, RoutePolicy as ProtoRoutePolicy } from '@remoted/sdk/gen/remoted/admin/v1/key_pb';
 import { LinkCloseReason as ProtoLinkCloseReason } from '@remoted/sdk/gen/remoted/admin/v1/link_pb';
-import { RouteCloseReason as ProtoRouteCloseReason } from '@remoted/sdk/gen/remoted/admin/v1/route_pb';
+import {
+  DrainedBy as ProtoDrainedBy,
+  RouteCloseReason as ProtoRouteCloseReason,
+  RouteState as ProtoRouteState,
+} from '@remoted/sdk/gen/remoted/admin/v1/route_pb';
 import type { KeyRole } from '../keys/api-key';
+import type { RoutePolicy } from '../keys/route-policy';
 import type { LinkCloseReason, RouteCloseReason } from '../relay/relay-events';
+import type { DrainedBy, ListenerState } from '../relay/route-registry';
 
 const ROLES: Record<KeyRole, ProtoKeyRole> = {
   server: ProtoKeyRole.SERVER,
@@ -26,6 +32,7 @@ const ROUTE_REASONS: Record<RouteCloseReason, ProtoRouteCloseReason> = {
   error: ProtoRouteCloseReason.ERROR,
   shutdown: ProtoRouteCloseReason.SHUTDOWN,
   forced: ProtoRouteCloseReason.FORCED,
+  replaced: ProtoRouteCloseReason.REPLACED,
 };
 
 export function routeCloseReasonToProto(reason: RouteCloseReason): ProtoRouteCloseReason {
@@ -42,4 +49,39 @@ const LINK_REASONS: Record<LinkCloseReason, ProtoLinkCloseReason> = {
 
 export function linkCloseReasonToProto(reason: LinkCloseReason): ProtoLinkCloseReason {
   return LINK_REASONS[reason] ?? ProtoLinkCloseReason.UNSPECIFIED;
+}
+
+const POLICIES: Record<RoutePolicy, ProtoRoutePolicy> = {
+  exclusive: ProtoRoutePolicy.EXCLUSIVE,
+  takeover: ProtoRoutePolicy.TAKEOVER,
+  pool: ProtoRoutePolicy.POOL,
+};
+
+/** UNSPECIFIED for undefined: the relay's default. */
+export function routePolicyToProto(policy: RoutePolicy | undefined): ProtoRoutePolicy {
+  return policy === undefined ? ProtoRoutePolicy.UNSPECIFIED : POLICIES[policy];
+}
+
+/** null for UNSPECIFIED (the relay's default), undefined for an unknown number. */
+export function routePolicyFromProto(policy: ProtoRoutePolicy): RoutePolicy | null | undefined {
+  if (policy === ProtoRoutePolicy.UNSPECIFIED) return null;
+  return (Object.keys(POLICIES) as RoutePolicy[]).find((name) => POLICIES[name] === policy);
+}
+
+const STATES: Record<ListenerState, ProtoRouteState> = {
+  active: ProtoRouteState.ACTIVE,
+  draining: ProtoRouteState.DRAINING,
+};
+
+export function routeStateToProto(state: ListenerState): ProtoRouteState {
+  return STATES[state] ?? ProtoRouteState.UNSPECIFIED;
+}
+
+const DRAINED_BY: Record<DrainedBy, ProtoDrainedBy> = {
+  listener: ProtoDrainedBy.LISTENER,
+  operator: ProtoDrainedBy.OPERATOR,
+};
+
+export function drainedByToProto(by: DrainedBy): ProtoDrainedBy {
+  return DRAINED_BY[by] ?? ProtoDrainedBy.UNSPECIFIED;
 }

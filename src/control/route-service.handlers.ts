@@ -1,28 +1,35 @@
-/** RouteService: list, get and close routes (a path's listener). */
+/** RouteService: list, get, drain and close routes (one listener connection each). */
 import type { RouteService } from '@remoted/sdk/gen/remoted/admin/v1/route_service_pb';
 import type { RouteListener, RouteRegistry } from '../relay/route-registry';
 import type { ConnectionCloser } from './connection-closer';
-import { invalidArgument, notFound } from './control-error';
+import { failedPrecondition, invalidArgument, notFound } from './control-error';
 import type { HandlersOf } from './grpc-handlers';
 import { paginate } from './pagination';
 import { parseName, parseOptionalName, routeName } from './resource-names';
-import { routeCounters, routeSnapshotOf, routeToProto, type RouteInit } from './to-proto';
+import { listenerToProto, routeCounters, type RouteInit } from './to-proto';
 
 export function routeServiceHandlers(registry: RouteRegistry, closer: ConnectionCloser): HandlersOf<typeof RouteService> {
-  const view = (listener: RouteListener): RouteInit => routeToProto(routeSnapshotOf(listener), routeCounters(registry).get(listener.id));
+  const view = (listener: RouteListener): RouteInit => listenerToProto(listener, routeCounters(registry).get(listener.id));
+
+  /** The one listener of a path; a path that several share needs a route name instead. */
+  const onlyListenerOn = (path: string): RouteListener => {
+    const listeners = registry.listenersOn(checkedPath('path', path));
+    if (listeners.length === 0) throw notFound(`route on path ${path}`, 'no listener holds it now');
+    if (listeners.length > 1) {
+      const names = listeners.map((l) => routeName(l.id)).join(', ');
+      throw failedPrecondition(`path ${path} has ${listeners.length} listeners (${names}); name one of them instead of the path`);
+    }
+    return listeners[0];
+  };
 
   /** The route a request names by exactly one of name and path. */
   const find = (request: { name: string; path: string }): RouteListener => {
     if ((request.name === '') === (request.path === '')) {
       throw invalidArgument('name', 'set exactly one of name (routes/lsn_…) and path (/db/primary)');
     }
-    if (request.path !== '') {
-      const listener = registry.findListener(request.path);
-      if (!listener) throw notFound(`route on path ${request.path}`, 'no listener holds it now');
-      return listener;
-    }
+    if (request.path !== '') return onlyListenerOn(request.path);
     const id = parseName('name', request.name, 'routes');
-    const listener = [...registry.listeners()].find((l) => l.id === id);
+    const listener = registry.findListener(id);
     if (!listener) throw notFound(routeName(id), 'its listener may have gone; list routes with ListRoutes');
     return listener;
   };
@@ -30,11 +37,13 @@ export function routeServiceHandlers(registry: RouteRegistry, closer: Connection
   return {
     listRoutes(request) {
       const keyId = parseOptionalName('key', request.key, 'keys');
-      const listeners = [...registry.listeners()].filter((l) => keyId === undefined || l.keyId === keyId);
-      const page = paginate(listeners, (l) => l.path, request);
+      const onPath = request.path === '' ? registry.listeners() : registry.listenersOn(checkedPath('path', request.path));
+      const listeners = [...onPath].filter((l) => keyId === undefined || l.keyId === keyId);
+      // Path first, then id: the listeners of one path stay together and the page token stays exact.
+      const page = paginate(listeners, (l) => `${l.path}\u0000${l.id}`, request);
       const counters = routeCounters(registry);
       return {
-        routes: page.items.map((l) => routeToProto(routeSnapshotOf(l), counters.get(l.id))),
+        routes: page.items.map((l) => listenerToProto(l, counters.get(l.id))),
         nextPageToken: page.nextPageToken,
       };
     },
@@ -49,5 +58,17 @@ export function routeServiceHandlers(registry: RouteRegistry, closer: Connection
       const closedLinks = closer.closeRoute(listener, request.closeLinks);
       return { route, closedLinks };
     },
+
+    drainRoute(request) {
+      const listener = find(request);
+      // False when it was draining already: the call is idempotent, the route is returned as it is.
+      listener.drain('operator');
+      return { route: view(listener) };
+    },
   };
+}
+
+function checkedPath(field: string, path: string): string {
+  if (!path.startsWith('/')) throw invalidArgument(field, `"${path}" is not a path; paths start with "/", e.g. /db/primary`);
+  return path;
 }

@@ -1,6 +1,7 @@
 /**
- * Relay objects as API messages (plain init objects). Route counters are
- * derived from the registry's waiting dialers and links, never kept twice.
+ * Relay objects as API messages (plain init objects). A live route's own
+ * figures (state, links, spares) come from its listener; its waiting dialers
+ * and bytes are summed over the registry, never kept twice.
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { durationFromMs, timestampFromDate } from '@bufbuild/protobuf/wkt';
@@ -11,7 +12,7 @@ import type { ApiKey } from '../keys/api-key';
 import type { Link } from '../relay/link';
 import type { LinkSnapshot, RouteSnapshot } from '../relay/relay-events';
 import type { RouteListener, RouteRegistry } from '../relay/route-registry';
-import { roleToProto } from './proto-enums';
+import { roleToProto, routePolicyToProto, routeStateToProto } from './proto-enums';
 import { keyName, linkName, routeName } from './resource-names';
 
 export type KeyInit = MessageInitShape<typeof KeySchema>;
@@ -28,6 +29,8 @@ export function keyToProto(key: ApiKey, now: Date = new Date()): KeyInit {
     createTime: timestampFromDate(key.createdAt),
     expireTime: key.expiresAt ? timestampFromDate(key.expiresAt) : undefined,
     revokeTime: key.revokedAt ? timestampFromDate(key.revokedAt) : undefined,
+    routePolicy: routePolicyToProto(key.routePolicy),
+    poolSize: key.poolSize ?? 0,
   };
 }
 
@@ -37,10 +40,9 @@ function keyState(key: ApiKey, now: Date): KeyState {
   return KeyState.ACTIVE;
 }
 
-/** What a route's live parts add up to. */
+/** What a route's waiting dialers and open links add up to. */
 export interface RouteCounters {
   waitingDialers: number;
-  activeLinks: number;
   bytesToListener: number;
   bytesToDialers: number;
 }
@@ -50,14 +52,13 @@ export function routeCounters(registry: RouteRegistry): Map<string, RouteCounter
   const byListener = new Map<string, RouteCounters>();
   const entry = (listenerId: string): RouteCounters => {
     let counters = byListener.get(listenerId);
-    if (!counters) byListener.set(listenerId, (counters = { waitingDialers: 0, activeLinks: 0, bytesToListener: 0, bytesToDialers: 0 }));
+    if (!counters) byListener.set(listenerId, (counters = { waitingDialers: 0, bytesToListener: 0, bytesToDialers: 0 }));
     return counters;
   };
   for (const dialer of registry.waitingDialers()) entry(dialer.listenerId).waitingDialers++;
   for (const link of registry.links()) {
     const snapshot = link.snapshot();
     const counters = entry(snapshot.listenerId);
-    counters.activeLinks++;
     counters.bytesToListener += snapshot.bytesToListener;
     counters.bytesToDialers += snapshot.bytesToDialer;
   }
@@ -68,6 +69,7 @@ export function routeSnapshotOf(listener: RouteListener): RouteSnapshot {
   return { listenerId: listener.id, path: listener.path, keyId: listener.keyId, listenerAddress: listener.address, since: listener.since };
 }
 
+/** A route from an event's snapshot: what stays true once its listener has gone. */
 export function routeToProto(route: RouteSnapshot, counters?: RouteCounters): RouteInit {
   return {
     name: routeName(route.listenerId),
@@ -76,9 +78,21 @@ export function routeToProto(route: RouteSnapshot, counters?: RouteCounters): Ro
     listenerAddress: route.listenerAddress,
     openTime: timestampFromDate(route.since),
     waitingDialers: counters?.waitingDialers ?? 0,
-    activeLinks: counters?.activeLinks ?? 0,
     bytesToListener: BigInt(counters?.bytesToListener ?? 0),
     bytesToDialers: BigInt(counters?.bytesToDialers ?? 0),
+  };
+}
+
+/** A live route: the snapshot plus what its listener knows now. */
+export function listenerToProto(listener: RouteListener, counters?: RouteCounters): RouteInit {
+  return {
+    ...routeToProto(routeSnapshotOf(listener), counters),
+    activeLinks: listener.activeLinks,
+    state: routeStateToProto(listener.state),
+    policy: routePolicyToProto(listener.policy),
+    features: [...listener.features],
+    slowDialbacks: listener.slowDialbacks,
+    spares: listener.spareCount,
   };
 }
 

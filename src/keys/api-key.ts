@@ -27,6 +27,10 @@ export interface CreateKeyInput {
   expiresAt?: Date | null;
   /** A given secret (bootstrap keys); otherwise one is generated. */
   secret?: string;
+  /** Server keys only (the control plane checks); undefined means the relay's default. */
+  routePolicy?: RoutePolicy;
+  /** Server keys only; undefined means the relay's default. */
+  poolSize?: number;
 }
 
 export interface ListKeysQuery {
@@ -37,9 +41,12 @@ export interface ListKeysQuery {
   limit?: number;
 }
 
+/** Fields left undefined are kept; null sets a field back to the relay's default. */
 export interface UpdateKeyInput {
   label?: string;
   scopes?: readonly string[];
+  routePolicy?: RoutePolicy | null;
+  poolSize?: number | null;
 }
 
 /**

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ApiKey, CreateKeyInput, KeyRole, KeyStore, ListKeysQuery, UpdateKeyInput } from './api-key';
 import { digestsEqual, generateKeyId, generateSecret, hashSecret } from './key-secret';
+import { isRoutePolicy } from './route-policy';
 
 interface KeyRow {
   id: string;
@@ -14,6 +15,8 @@ interface KeyRow {
   created_at: number;
   expires_at: number | null;
   revoked_at: number | null;
+  route_policy: string | null;
+  pool_size: number | null;
 }
 
 const SCHEMA = `
@@ -28,6 +31,19 @@ CREATE TABLE IF NOT EXISTS api_keys (
   revoked_at  INTEGER
 );
 `;
+
+/**
+ * Columns added after the table's first release. A new file gets them the
+ * same way as an old one: added at open when PRAGMA table_info lacks them, so
+ * there is one schema path and it is the one every start exercises. NULL
+ * means the relay's default. route_policy has no CHECK of its values: a
+ * column's CHECK cannot be changed in place, and a later policy would need a
+ * table rebuild; toKey reads an unknown value as the default instead.
+ */
+const ADDED_COLUMNS: ReadonlyArray<{ name: keyof KeyRow; definition: string }> = [
+  { name: 'route_policy', definition: 'TEXT' },
+  { name: 'pool_size', definition: 'INTEGER CHECK (pool_size > 0)' },
+];
 
 const DEFAULT_LIST_LIMIT = 1000;
 
@@ -52,6 +68,7 @@ export class SqliteKeyStore implements KeyStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.addMissingColumns();
     this.byHash = this.db.prepare('SELECT * FROM api_keys WHERE secret_hash = ?');
     this.byId = this.db.prepare('SELECT * FROM api_keys WHERE id = ?');
   }
@@ -67,11 +84,13 @@ export class SqliteKeyStore implements KeyStore {
       created_at: Date.now(),
       expires_at: input.expiresAt ? input.expiresAt.getTime() : null,
       revoked_at: null,
+      route_policy: input.routePolicy ?? null,
+      pool_size: input.poolSize ?? null,
     };
     this.db
       .prepare(
-        `INSERT INTO api_keys (id, secret_hash, role, label, scopes, created_at, expires_at, revoked_at)
-         VALUES (@id, @secret_hash, @role, @label, @scopes, @created_at, @expires_at, @revoked_at)`,
+        `INSERT INTO api_keys (id, secret_hash, role, label, scopes, created_at, expires_at, revoked_at, route_policy, pool_size)
+         VALUES (@id, @secret_hash, @role, @label, @scopes, @created_at, @expires_at, @revoked_at, @route_policy, @pool_size)`,
       )
       .run(row);
     return { key: toKey(row), secret };
@@ -122,6 +141,14 @@ export class SqliteKeyStore implements KeyStore {
       sets.push('scopes = @scopes');
       params.scopes = JSON.stringify(input.scopes);
     }
+    if (input.routePolicy !== undefined) {
+      sets.push('route_policy = @route_policy');
+      params.route_policy = input.routePolicy;
+    }
+    if (input.poolSize !== undefined) {
+      sets.push('pool_size = @pool_size');
+      params.pool_size = input.poolSize;
+    }
     if (sets.length > 0) this.db.prepare(`UPDATE api_keys SET ${sets.join(', ')} WHERE id = @id`).run(params);
     this.bySecretDigest.clear();
     return this.get(id);
@@ -144,6 +171,16 @@ export class SqliteKeyStore implements KeyStore {
   isOpen(): boolean {
     return this.db.open;
   }
+
+  /** Brings a file made by an older release up to the current columns, in one transaction. */
+  private addMissingColumns(): void {
+    const present = new Set((this.db.pragma('table_info(api_keys)') as Array<{ name: string }>).map((column) => column.name));
+    const missing = ADDED_COLUMNS.filter((column) => !present.has(column.name));
+    if (missing.length === 0) return;
+    this.db.transaction(() => {
+      for (const column of missing) this.db.exec(`ALTER TABLE api_keys ADD COLUMN ${column.name} ${column.definition}`);
+    })();
+  }
 }
 
 function toKey(row: KeyRow): ApiKey {
@@ -155,5 +192,8 @@ function toKey(row: KeyRow): ApiKey {
     createdAt: new Date(row.created_at),
     expiresAt: row.expires_at === null ? null : new Date(row.expires_at),
     revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
+    // Only this store writes the column, with known policies; a value from elsewhere means the default.
+    routePolicy: row.route_policy !== null && isRoutePolicy(row.route_policy) ? row.route_policy : undefined,
+    poolSize: row.pool_size ?? undefined,
   };
 }

@@ -66,6 +66,7 @@ describe('control plane: auth, reflection, health', () => {
         'remoted.admin.v1.KeyService/CreateKey',
         'remoted.admin.v1.KeyService/RevokeKey',
         'remoted.admin.v1.RouteService/CloseRoute',
+        'remoted.admin.v1.RouteService/DrainRoute',
         'remoted.admin.v1.LinkService/ListLinks',
         'remoted.admin.v1.EventService/WatchEvents',
         'remoted.admin.v1.StatsService/GetStats',

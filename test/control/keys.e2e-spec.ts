@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import type { AdminClient } from '@remoted/sdk/admin';
-import { KeyRole, KeyState } from '@remoted/sdk/gen/remoted/admin/v1/key_pb';
+import { KeyRole, KeyState, RoutePolicy } from '@remoted/sdk/gen/remoted/admin/v1/key_pb';
 import { rawRequest, readBytes, webRouteHeaders } from '../helpers/raw-http';
 import { linkedSocket, makeLink, TestListener } from '../helpers/relay-peers';
 import { type StartedRelay, startRelay } from '../helpers/start-relay';
@@ -89,5 +89,48 @@ describe('control plane: keys', () => {
     expect(await expectStatus(admin.keys.updateKey({ key: { name: key!.name } }), status.INVALID_ARGUMENT)).toMatch(/^update_mask: /);
     expect(await expectStatus(admin.keys.updateKey({ key: { name: key!.name }, updateMask: { paths: ['role'] } }), status.INVALID_ARGUMENT)).toMatch(/"role" cannot be updated/);
     expect(await expectStatus(admin.keys.listKeys({ pageToken: 'garbage!' }), status.INVALID_ARGUMENT)).toMatch(/^page_token: /);
+  });
+
+  it("stores a server key's route policy and pool size, and sets them back to the relay's default", async () => {
+    const plain = await admin.keys.createKey({ role: KeyRole.SERVER, label: 'no policy' });
+    expect(plain.key).toMatchObject({ routePolicy: RoutePolicy.UNSPECIFIED, poolSize: 0 });
+
+    const { key } = await admin.keys.createKey({ role: KeyRole.SERVER, label: 'pooled', routePolicy: RoutePolicy.POOL, poolSize: 4 });
+    expect(key).toMatchObject({ routePolicy: RoutePolicy.POOL, poolSize: 4 });
+    expect((await admin.keys.getKey({ name: key!.name })).key).toMatchObject({ routePolicy: RoutePolicy.POOL, poolSize: 4 });
+    const listed = (await admin.keys.listKeys({ role: KeyRole.SERVER })).keys.find((k) => k.name === key!.name);
+    expect(listed).toMatchObject({ routePolicy: RoutePolicy.POOL, poolSize: 4 });
+    // What the relay reads when a listener connects: the store's own record.
+    expect(await relay.store.get(idOf(key!.name))).toMatchObject({ routePolicy: 'pool', poolSize: 4 });
+
+    const takeover = await admin.keys.updateKey({ key: { name: key!.name, routePolicy: RoutePolicy.TAKEOVER }, updateMask: { paths: ['route_policy'] } });
+    expect(takeover.key).toMatchObject({ routePolicy: RoutePolicy.TAKEOVER, poolSize: 4, label: 'pooled' });
+    const resized = await admin.keys.updateKey({ key: { name: key!.name, poolSize: 2 }, updateMask: { paths: ['pool_size'] } });
+    expect(resized.key).toMatchObject({ routePolicy: RoutePolicy.TAKEOVER, poolSize: 2 });
+
+    const cleared = await admin.keys.updateKey({ key: { name: key!.name }, updateMask: { paths: ['route_policy', 'pool_size'] } });
+    expect(cleared.key).toMatchObject({ routePolicy: RoutePolicy.UNSPECIFIED, poolSize: 0, label: 'pooled' });
+    const stored = await relay.store.get(idOf(key!.name));
+    expect(stored?.routePolicy).toBeUndefined();
+    expect(stored?.poolSize).toBeUndefined();
+  });
+
+  it('refuses a route policy or pool size on a key that is not a server key, and out-of-range values', async () => {
+    expect(await expectStatus(admin.keys.createKey({ role: KeyRole.CLIENT, routePolicy: RoutePolicy.POOL }), status.INVALID_ARGUMENT)).toMatch(
+      /^route_policy: only server keys have one, and this key's role is client/,
+    );
+    expect(await expectStatus(admin.keys.createKey({ role: KeyRole.ADMIN, poolSize: 3 }), status.INVALID_ARGUMENT)).toMatch(/^pool_size: only server keys have one, and this key's role is admin/);
+    expect(await expectStatus(admin.keys.createKey({ role: KeyRole.SERVER, poolSize: 10_001 }), status.INVALID_ARGUMENT)).toMatch(/^pool_size: at most 10000 listeners \(got 10001\)/);
+    expect(await expectStatus(admin.keys.createKey({ role: KeyRole.SERVER, routePolicy: 99 as RoutePolicy }), status.INVALID_ARGUMENT)).toMatch(/^route_policy: unknown route policy 99/);
+
+    const { key } = await admin.keys.createKey({ role: KeyRole.CLIENT, label: 'dialer' });
+    const refused = admin.keys.updateKey({ key: { name: key!.name, label: 'changed', routePolicy: RoutePolicy.TAKEOVER }, updateMask: { paths: ['label', 'route_policy'] } });
+    expect(await expectStatus(refused, status.INVALID_ARGUMENT)).toMatch(/^key\.route_policy: only server keys/);
+    expect(await expectStatus(admin.keys.updateKey({ key: { name: key!.name, poolSize: 2 }, updateMask: { paths: ['pool_size'] } }), status.INVALID_ARGUMENT)).toMatch(/^key\.pool_size: /);
+    // A refused update changes nothing, not even the fields that were valid.
+    expect((await admin.keys.getKey({ name: key!.name })).key?.label).toBe('dialer');
+    // Back to the default is no policy at all, so any role may ask for it.
+    const unchanged = await admin.keys.updateKey({ key: { name: key!.name }, updateMask: { paths: ['route_policy', 'pool_size'] } });
+    expect(unchanged.key).toMatchObject({ routePolicy: RoutePolicy.UNSPECIFIED, poolSize: 0, label: 'dialer' });
   });
 });

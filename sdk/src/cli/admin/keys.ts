@@ -1,14 +1,29 @@
-/** `remoted keys create|list|get|revoke`: API keys through the control plane. */
+/** `remoted keys create|list|get|update|revoke`: API keys through the control plane. */
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { Command } from 'commander';
-import { CreateKeyResponseSchema, GetKeyResponseSchema, ListKeysResponseSchema, RevokeKeyResponseSchema } from '../../gen/remoted/admin/v1/key_service_pb';
-import { type Key, KeyRole, KeyState } from '../../gen/remoted/admin/v1/key_pb';
+import {
+  CreateKeyResponseSchema,
+  GetKeyResponseSchema,
+  ListKeysResponseSchema,
+  RevokeKeyResponseSchema,
+  UpdateKeyResponseSchema,
+} from '../../gen/remoted/admin/v1/key_service_pb';
+import { type Key, KeyRole, KeyState, type RoutePolicy } from '../../gen/remoted/admin/v1/key_pb';
 import { CliError } from '../exit-codes';
 import { type AdminOptions, withAdminClient, withAdminOptions } from './admin-connection';
+import { collect, parseExpiry, parsePoolSize, parseRole, parseRoutePolicy, policyLabel } from './key-options';
 import { enumLabel, formatTime, idOf, printJson, printTable } from './output';
 
-const ROLES: Record<string, KeyRole> = { server: KeyRole.SERVER, client: KeyRole.CLIENT, admin: KeyRole.ADMIN };
+const POLICY_HELP = 'server keys: what a second listener on a held path gets: exclusive, takeover, pool or default (the relay\'s)';
+const POOL_SIZE_HELP = 'server keys: most active listeners per path under the pool policy (0 or default: the relay\'s)';
+
+interface KeyFieldOptions {
+  label?: string;
+  scope?: string[];
+  routePolicy?: RoutePolicy;
+  poolSize?: number;
+}
 
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('create, list and revoke API keys (admin key needed)');
@@ -19,13 +34,17 @@ export function registerKeys(program: Command): void {
     .option('--label <text>', 'who holds the key, what it is for', '')
     .option('--scope <pattern>', 'a path pattern the key may use, e.g. /db/* (repeatable)', collect, [])
     .option('--expires <when>', 'expiry: an ISO date, or a span from now like 30d, 12h, 90m', parseExpiry)
-    .action((opts: AdminOptions & { role: KeyRole; label: string; scope: string[]; expires?: Date }) =>
+    .option('--route-policy <policy>', POLICY_HELP, parseRoutePolicy)
+    .option('--pool-size <n>', POOL_SIZE_HELP, parsePoolSize)
+    .action((opts: AdminOptions & { role: KeyRole; label: string; scope: string[]; expires?: Date; routePolicy?: RoutePolicy; poolSize?: number }) =>
       withAdminClient(opts, async (client) => {
         const created = await client.keys.createKey({
           role: opts.role,
           label: opts.label,
           scopes: opts.scope,
           expireTime: opts.expires ? timestampFromDate(opts.expires) : undefined,
+          routePolicy: opts.routePolicy,
+          poolSize: opts.poolSize,
         });
         if (opts.json) return printJson(CreateKeyResponseSchema, created);
         printKeys(created.key ? [created.key] : []);
@@ -62,6 +81,25 @@ export function registerKeys(program: Command): void {
       }),
     );
 
+  withAdminOptions(keys.command('update'))
+    .description('change a key\'s label, scopes, route policy or pool size (only the options given)')
+    .argument('<key>', 'key id or name (keys/key_…)')
+    .option('--label <text>', 'who holds the key, what it is for')
+    .option('--scope <pattern>', 'a path pattern the key may use (repeatable; replaces the list)', collect)
+    .option('--route-policy <policy>', POLICY_HELP, parseRoutePolicy)
+    .option('--pool-size <n>', POOL_SIZE_HELP, parsePoolSize)
+    .action((key: string, opts: AdminOptions & KeyFieldOptions) =>
+      withAdminClient(opts, async (client) => {
+        const paths = updateMaskOf(opts);
+        const updated = await client.keys.updateKey({
+          key: { name: key, label: opts.label, scopes: opts.scope, routePolicy: opts.routePolicy, poolSize: opts.poolSize },
+          updateMask: { paths },
+        });
+        if (opts.json) return printJson(UpdateKeyResponseSchema, updated);
+        printKeys(updated.key ? [updated.key] : []);
+      }),
+    );
+
   withAdminOptions(keys.command('revoke'))
     .description('revoke a key: new requests with it are refused')
     .argument('<key>', 'key id or name (keys/key_…)')
@@ -77,13 +115,14 @@ export function registerKeys(program: Command): void {
 
 function printKeys(keys: readonly Key[]): void {
   printTable(
-    ['ID', 'ROLE', 'STATE', 'LABEL', 'SCOPES', 'CREATED', 'EXPIRES'],
+    ['ID', 'ROLE', 'STATE', 'LABEL', 'SCOPES', 'POLICY', 'CREATED', 'EXPIRES'],
     keys.map((k) => [
       idOf(k.name),
       enumLabel(KeyRole, k.role),
       enumLabel(KeyState, k.state),
       k.label || '-',
       k.scopes.join(',') || '*',
+      policyLabel(k),
       formatTime(k.createTime),
       formatTime(k.expireTime),
     ]),
@@ -91,22 +130,13 @@ function printKeys(keys: readonly Key[]): void {
   );
 }
 
-function parseRole(value: string): KeyRole {
-  const role = ROLES[value.toLowerCase()];
-  if (role === undefined) throw new CliError('invalid_role', `--role must be server, client or admin (got "${value}")`);
-  return role;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-const SPAN = /^(\d+)([smhd])$/;
-const SPAN_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-function parseExpiry(value: string): Date {
-  const span = SPAN.exec(value);
-  const date = span ? new Date(Date.now() + Number(span[1]) * SPAN_MS[span[2]]) : new Date(value);
-  if (Number.isNaN(date.getTime())) throw new CliError('invalid_expiry', `--expires must be an ISO date or a span like 30d (got "${value}")`);
-  return date;
+/** The API field names of the options given; none is a usage error. */
+function updateMaskOf(opts: KeyFieldOptions): string[] {
+  const paths: string[] = [];
+  if (opts.label !== undefined) paths.push('label');
+  if (opts.scope !== undefined) paths.push('scopes');
+  if (opts.routePolicy !== undefined) paths.push('route_policy');
+  if (opts.poolSize !== undefined) paths.push('pool_size');
+  if (paths.length === 0) throw new CliError('nothing_to_update', 'give at least one of --label, --scope, --route-policy, --pool-size');
+  return paths;
 }

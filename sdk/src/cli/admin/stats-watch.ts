@@ -3,7 +3,7 @@ import { toJson } from '@bufbuild/protobuf';
 import type { Command } from 'commander';
 import { type Event, EventSchema } from '../../gen/remoted/admin/v1/event_service_pb';
 import { LinkCloseReason } from '../../gen/remoted/admin/v1/link_pb';
-import { RouteCloseReason } from '../../gen/remoted/admin/v1/route_pb';
+import { DrainedBy, RouteCloseReason } from '../../gen/remoted/admin/v1/route_pb';
 import { GetStatsResponseSchema } from '../../gen/remoted/admin/v1/stats_service_pb';
 import type { CliContext } from '../cli-context';
 import { type AdminOptions, withAdminClient, withAdminOptions } from './admin-connection';
@@ -54,6 +54,10 @@ function describe(event: Event): string {
       return `${at} route opened  ${kind.value.route?.path} by ${idOf(kind.value.route?.key ?? '')} from ${kind.value.route?.listenerAddress}`;
     case 'routeClosed':
       return `${at} route closed  ${kind.value.route?.path} (${enumLabel(RouteCloseReason, kind.value.reason)})`;
+    case 'routeDrainStarted':
+      return `${at} route draining ${kind.value.route?.path} ${idOf(kind.value.route?.name ?? '')} (by ${enumLabel(DrainedBy, kind.value.by)})`;
+    case 'slowDialback':
+      return `${at} slow dial-back ${kind.value.path} ${idOf(kind.value.route)} (offered to another listener)`;
     case 'linkOpened':
       return `${at} link opened   ${idOf(kind.value.link?.name ?? '')} ${kind.value.link?.path} from ${kind.value.link?.dialerAddress}`;
     case 'linkClosed': {

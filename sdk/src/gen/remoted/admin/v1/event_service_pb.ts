@@ -10,7 +10,7 @@ import type { Key } from "./key_pb";
 import { file_remoted_admin_v1_key } from "./key_pb";
 import type { Link, LinkCloseReason } from "./link_pb";
 import { file_remoted_admin_v1_link } from "./link_pb";
-import type { Route, RouteCloseReason } from "./route_pb";
+import type { DrainedBy, Route, RouteCloseReason } from "./route_pb";
 import { file_remoted_admin_v1_route } from "./route_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file remoted/admin/v1/event_service.proto.
  */
 export const file_remoted_admin_v1_event_service: GenFile = /*@__PURE__*/
-  fileDesc("CiRyZW1vdGVkL2FkbWluL3YxL2V2ZW50X3NlcnZpY2UucHJvdG8SEHJlbW90ZWQuYWRtaW4udjEiFAoSV2F0Y2hFdmVudHNSZXF1ZXN0Ij0KE1dhdGNoRXZlbnRzUmVzcG9uc2USJgoFZXZlbnQYASABKAsyFy5yZW1vdGVkLmFkbWluLnYxLkV2ZW50Io0DCgVFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI1Cgxyb3V0ZV9vcGVuZWQYCiABKAsyHS5yZW1vdGVkLmFkbWluLnYxLlJvdXRlT3BlbmVkSAASNQoMcm91dGVfY2xvc2VkGAsgASgLMh0ucmVtb3RlZC5hZG1pbi52MS5Sb3V0ZUNsb3NlZEgAEjMKC2xpbmtfb3BlbmVkGAwgASgLMhwucmVtb3RlZC5hZG1pbi52MS5MaW5rT3BlbmVkSAASMwoLbGlua19jbG9zZWQYDSABKAsyHC5yZW1vdGVkLmFkbWluLnYxLkxpbmtDbG9zZWRIABIzCgtrZXlfY3JlYXRlZBgOIAEoCzIcLnJlbW90ZWQuYWRtaW4udjEuS2V5Q3JlYXRlZEgAEjMKC2tleV9yZXZva2VkGA8gASgLMhwucmVtb3RlZC5hZG1pbi52MS5LZXlSZXZva2VkSABCBgoEa2luZCI1CgtSb3V0ZU9wZW5lZBImCgVyb3V0ZRgBIAEoCzIXLnJlbW90ZWQuYWRtaW4udjEuUm91dGUiaQoLUm91dGVDbG9zZWQSJgoFcm91dGUYASABKAsyFy5yZW1vdGVkLmFkbWluLnYxLlJvdXRlEjIKBnJlYXNvbhgCIAEoDjIiLnJlbW90ZWQuYWRtaW4udjEuUm91dGVDbG9zZVJlYXNvbiIyCgpMaW5rT3BlbmVkEiQKBGxpbmsYASABKAsyFi5yZW1vdGVkLmFkbWluLnYxLkxpbmsiZQoKTGlua0Nsb3NlZBIkCgRsaW5rGAEgASgLMhYucmVtb3RlZC5hZG1pbi52MS5MaW5rEjEKBnJlYXNvbhgCIAEoDjIhLnJlbW90ZWQuYWRtaW4udjEuTGlua0Nsb3NlUmVhc29uIjAKCktleUNyZWF0ZWQSIgoDa2V5GAEgASgLMhUucmVtb3RlZC5hZG1pbi52MS5LZXkiMAoKS2V5UmV2b2tlZBIiCgNrZXkYASABKAsyFS5yZW1vdGVkLmFkbWluLnYxLktleTJsCgxFdmVudFNlcnZpY2USXAoLV2F0Y2hFdmVudHMSJC5yZW1vdGVkLmFkbWluLnYxLldhdGNoRXZlbnRzUmVxdWVzdBolLnJlbW90ZWQuYWRtaW4udjEuV2F0Y2hFdmVudHNSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp, file_remoted_admin_v1_key, file_remoted_admin_v1_link, file_remoted_admin_v1_route]);
+  fileDesc("CiRyZW1vdGVkL2FkbWluL3YxL2V2ZW50X3NlcnZpY2UucHJvdG8SEHJlbW90ZWQuYWRtaW4udjEiFAoSV2F0Y2hFdmVudHNSZXF1ZXN0Ij0KE1dhdGNoRXZlbnRzUmVzcG9uc2USJgoFZXZlbnQYASABKAsyFy5yZW1vdGVkLmFkbWluLnYxLkV2ZW50IooECgVFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI1Cgxyb3V0ZV9vcGVuZWQYCiABKAsyHS5yZW1vdGVkLmFkbWluLnYxLlJvdXRlT3BlbmVkSAASNQoMcm91dGVfY2xvc2VkGAsgASgLMh0ucmVtb3RlZC5hZG1pbi52MS5Sb3V0ZUNsb3NlZEgAEjMKC2xpbmtfb3BlbmVkGAwgASgLMhwucmVtb3RlZC5hZG1pbi52MS5MaW5rT3BlbmVkSAASMwoLbGlua19jbG9zZWQYDSABKAsyHC5yZW1vdGVkLmFkbWluLnYxLkxpbmtDbG9zZWRIABIzCgtrZXlfY3JlYXRlZBgOIAEoCzIcLnJlbW90ZWQuYWRtaW4udjEuS2V5Q3JlYXRlZEgAEjMKC2tleV9yZXZva2VkGA8gASgLMhwucmVtb3RlZC5hZG1pbi52MS5LZXlSZXZva2VkSAASQgoTcm91dGVfZHJhaW5fc3RhcnRlZBgQIAEoCzIjLnJlbW90ZWQuYWRtaW4udjEuUm91dGVEcmFpblN0YXJ0ZWRIABI3Cg1zbG93X2RpYWxiYWNrGBEgASgLMh4ucmVtb3RlZC5hZG1pbi52MS5TbG93RGlhbGJhY2tIAEIGCgRraW5kIjUKC1JvdXRlT3BlbmVkEiYKBXJvdXRlGAEgASgLMhcucmVtb3RlZC5hZG1pbi52MS5Sb3V0ZSJpCgtSb3V0ZUNsb3NlZBImCgVyb3V0ZRgBIAEoCzIXLnJlbW90ZWQuYWRtaW4udjEuUm91dGUSMgoGcmVhc29uGAIgASgOMiIucmVtb3RlZC5hZG1pbi52MS5Sb3V0ZUNsb3NlUmVhc29uImQKEVJvdXRlRHJhaW5TdGFydGVkEiYKBXJvdXRlGAEgASgLMhcucmVtb3RlZC5hZG1pbi52MS5Sb3V0ZRInCgJieRgCIAEoDjIbLnJlbW90ZWQuYWRtaW4udjEuRHJhaW5lZEJ5IisKDFNsb3dEaWFsYmFjaxINCgVyb3V0ZRgBIAEoCRIMCgRwYXRoGAIgASgJIjIKCkxpbmtPcGVuZWQSJAoEbGluaxgBIAEoCzIWLnJlbW90ZWQuYWRtaW4udjEuTGluayJlCgpMaW5rQ2xvc2VkEiQKBGxpbmsYASABKAsyFi5yZW1vdGVkLmFkbWluLnYxLkxpbmsSMQoGcmVhc29uGAIgASgOMiEucmVtb3RlZC5hZG1pbi52MS5MaW5rQ2xvc2VSZWFzb24iMAoKS2V5Q3JlYXRlZBIiCgNrZXkYASABKAsyFS5yZW1vdGVkLmFkbWluLnYxLktleSIwCgpLZXlSZXZva2VkEiIKA2tleRgBIAEoCzIVLnJlbW90ZWQuYWRtaW4udjEuS2V5MmwKDEV2ZW50U2VydmljZRJcCgtXYXRjaEV2ZW50cxIkLnJlbW90ZWQuYWRtaW4udjEuV2F0Y2hFdmVudHNSZXF1ZXN0GiUucmVtb3RlZC5hZG1pbi52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_timestamp, file_remoted_admin_v1_key, file_remoted_admin_v1_link, file_remoted_admin_v1_route]);
 
 /**
  * @generated from message remoted.admin.v1.WatchEventsRequest
@@ -106,6 +106,18 @@ export type Event = Message<"remoted.admin.v1.Event"> & {
      */
     value: KeyRevoked;
     case: "keyRevoked";
+  } | {
+    /**
+     * @generated from field: remoted.admin.v1.RouteDrainStarted route_drain_started = 16;
+     */
+    value: RouteDrainStarted;
+    case: "routeDrainStarted";
+  } | {
+    /**
+     * @generated from field: remoted.admin.v1.SlowDialback slow_dialback = 17;
+     */
+    value: SlowDialback;
+    case: "slowDialback";
   } | { case: undefined; value?: undefined };
 };
 
@@ -158,6 +170,57 @@ export const RouteClosedSchema: GenMessage<RouteClosed> = /*@__PURE__*/
   messageDesc(file_remoted_admin_v1_event_service, 4);
 
 /**
+ * A route stopped taking new dials; its open links run on.
+ *
+ * @generated from message remoted.admin.v1.RouteDrainStarted
+ */
+export type RouteDrainStarted = Message<"remoted.admin.v1.RouteDrainStarted"> & {
+  /**
+   * @generated from field: remoted.admin.v1.Route route = 1;
+   */
+  route?: Route | undefined;
+
+  /**
+   * @generated from field: remoted.admin.v1.DrainedBy by = 2;
+   */
+  by: DrainedBy;
+};
+
+/**
+ * Describes the message remoted.admin.v1.RouteDrainStarted.
+ * Use `create(RouteDrainStartedSchema)` to create a new message.
+ */
+export const RouteDrainStartedSchema: GenMessage<RouteDrainStarted> = /*@__PURE__*/
+  messageDesc(file_remoted_admin_v1_event_service, 5);
+
+/**
+ * A pool member did not dial back in time, and the dial was offered to
+ * another member of the path (counted in Route.slow_dialbacks).
+ *
+ * @generated from message remoted.admin.v1.SlowDialback
+ */
+export type SlowDialback = Message<"remoted.admin.v1.SlowDialback"> & {
+  /**
+   * The slow route: `routes/{listener_id}`.
+   *
+   * @generated from field: string route = 1;
+   */
+  route: string;
+
+  /**
+   * @generated from field: string path = 2;
+   */
+  path: string;
+};
+
+/**
+ * Describes the message remoted.admin.v1.SlowDialback.
+ * Use `create(SlowDialbackSchema)` to create a new message.
+ */
+export const SlowDialbackSchema: GenMessage<SlowDialback> = /*@__PURE__*/
+  messageDesc(file_remoted_admin_v1_event_service, 6);
+
+/**
  * @generated from message remoted.admin.v1.LinkOpened
  */
 export type LinkOpened = Message<"remoted.admin.v1.LinkOpened"> & {
@@ -172,7 +235,7 @@ export type LinkOpened = Message<"remoted.admin.v1.LinkOpened"> & {
  * Use `create(LinkOpenedSchema)` to create a new message.
  */
 export const LinkOpenedSchema: GenMessage<LinkOpened> = /*@__PURE__*/
-  messageDesc(file_remoted_admin_v1_event_service, 5);
+  messageDesc(file_remoted_admin_v1_event_service, 7);
 
 /**
  * @generated from message remoted.admin.v1.LinkClosed
@@ -196,7 +259,7 @@ export type LinkClosed = Message<"remoted.admin.v1.LinkClosed"> & {
  * Use `create(LinkClosedSchema)` to create a new message.
  */
 export const LinkClosedSchema: GenMessage<LinkClosed> = /*@__PURE__*/
-  messageDesc(file_remoted_admin_v1_event_service, 6);
+  messageDesc(file_remoted_admin_v1_event_service, 8);
 
 /**
  * @generated from message remoted.admin.v1.KeyCreated
@@ -213,7 +276,7 @@ export type KeyCreated = Message<"remoted.admin.v1.KeyCreated"> & {
  * Use `create(KeyCreatedSchema)` to create a new message.
  */
 export const KeyCreatedSchema: GenMessage<KeyCreated> = /*@__PURE__*/
-  messageDesc(file_remoted_admin_v1_event_service, 7);
+  messageDesc(file_remoted_admin_v1_event_service, 9);
 
 /**
  * @generated from message remoted.admin.v1.KeyRevoked
@@ -230,7 +293,7 @@ export type KeyRevoked = Message<"remoted.admin.v1.KeyRevoked"> & {
  * Use `create(KeyRevokedSchema)` to create a new message.
  */
 export const KeyRevokedSchema: GenMessage<KeyRevoked> = /*@__PURE__*/
-  messageDesc(file_remoted_admin_v1_event_service, 8);
+  messageDesc(file_remoted_admin_v1_event_service, 10);
 
 /**
  * What happens in the relay, as it happens.

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file remoted/admin/v1/key.proto.
  */
 export const file_remoted_admin_v1_key: GenFile = /*@__PURE__*/
-  fileDesc("ChpyZW1vdGVkL2FkbWluL3YxL2tleS5wcm90bxIQcmVtb3RlZC5hZG1pbi52MSKZAgoDS2V5EgwKBG5hbWUYASABKAkSJwoEcm9sZRgCIAEoDjIZLnJlbW90ZWQuYWRtaW4udjEuS2V5Um9sZRINCgVsYWJlbBgDIAEoCRIOCgZzY29wZXMYBCADKAkSKQoFc3RhdGUYBSABKA4yGi5yZW1vdGVkLmFkbWluLnYxLktleVN0YXRlEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtleHBpcmVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmV2b2tlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKmEKB0tleVJvbGUSGAoUS0VZX1JPTEVfVU5TUEVDSUZJRUQQABITCg9LRVlfUk9MRV9TRVJWRVIQARITCg9LRVlfUk9MRV9DTElFTlQQAhISCg5LRVlfUk9MRV9BRE1JThADKmkKCEtleVN0YXRlEhkKFUtFWV9TVEFURV9VTlNQRUNJRklFRBAAEhQKEEtFWV9TVEFURV9BQ1RJVkUQARIVChFLRVlfU1RBVEVfRVhQSVJFRBACEhUKEUtFWV9TVEFURV9SRVZPS0VEEANiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChpyZW1vdGVkL2FkbWluL3YxL2tleS5wcm90bxIQcmVtb3RlZC5hZG1pbi52MSLhAgoDS2V5EgwKBG5hbWUYASABKAkSJwoEcm9sZRgCIAEoDjIZLnJlbW90ZWQuYWRtaW4udjEuS2V5Um9sZRINCgVsYWJlbBgDIAEoCRIOCgZzY29wZXMYBCADKAkSKQoFc3RhdGUYBSABKA4yGi5yZW1vdGVkLmFkbWluLnYxLktleVN0YXRlEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtleHBpcmVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmV2b2tlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKDHJvdXRlX3BvbGljeRgJIAEoDjIdLnJlbW90ZWQuYWRtaW4udjEuUm91dGVQb2xpY3kSEQoJcG9vbF9zaXplGAogASgNKmEKB0tleVJvbGUSGAoUS0VZX1JPTEVfVU5TUEVDSUZJRUQQABITCg9LRVlfUk9MRV9TRVJWRVIQARITCg9LRVlfUk9MRV9DTElFTlQQAhISCg5LRVlfUk9MRV9BRE1JThADKmkKCEtleVN0YXRlEhkKFUtFWV9TVEFURV9VTlNQRUNJRklFRBAAEhQKEEtFWV9TVEFURV9BQ1RJVkUQARIVChFLRVlfU1RBVEVfRVhQSVJFRBACEhUKEUtFWV9TVEFURV9SRVZPS0VEEAMqeQoLUm91dGVQb2xpY3kSHAoYUk9VVEVfUE9MSUNZX1VOU1BFQ0lGSUVEEAASGgoWUk9VVEVfUE9MSUNZX0VYQ0xVU0lWRRABEhkKFVJPVVRFX1BPTElDWV9UQUtFT1ZFUhACEhUKEVJPVVRFX1BPTElDWV9QT09MEANiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * An API key as the relay knows it. The secret is never stored: it is
@@ -71,6 +71,22 @@ export type Key = Message<"remoted.admin.v1.Key"> & {
    * @generated from field: google.protobuf.Timestamp revoke_time = 8;
    */
   revokeTime?: Timestamp | undefined;
+
+  /**
+   * Server keys only: what a second listener on a path the key holds gets.
+   * Unspecified means the relay's default.
+   *
+   * @generated from field: remoted.admin.v1.RoutePolicy route_policy = 9;
+   */
+  routePolicy: RoutePolicy;
+
+  /**
+   * Server keys only: the most active listeners on one path under the pool
+   * policy. 0 means the relay's default (REMOTED_POOL_SIZE).
+   *
+   * @generated from field: uint32 pool_size = 10;
+   */
+  poolSize: number;
 };
 
 /**
@@ -151,4 +167,51 @@ export enum KeyState {
  */
 export const KeyStateSchema: GenEnum<KeyState> = /*@__PURE__*/
   enumDesc(file_remoted_admin_v1_key, 1);
+
+/**
+ * What a second listener on a path gets, when the path is held by a listener
+ * of this same key (docs/protocol.md, "Extension: route policies"). A
+ * listener with another key is always refused 409 path_in_use.
+ *
+ * @generated from enum remoted.admin.v1.RoutePolicy
+ */
+export enum RoutePolicy {
+  /**
+   * The relay's default (REMOTED_ROUTE_POLICY, itself exclusive unless
+   * configured). On a Route, never unspecified: it shows the policy in force.
+   *
+   * @generated from enum value: ROUTE_POLICY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * One active listener per path: a second one is refused 409 path_in_use.
+   *
+   * @generated from enum value: ROUTE_POLICY_EXCLUSIVE = 1;
+   */
+  EXCLUSIVE = 1,
+
+  /**
+   * A new listener replaces the active one, which is closed with the reason
+   * "replaced by a new listener" (its open links stay up). What a listener
+   * reconnecting after a silent network drop needs.
+   *
+   * @generated from enum value: ROUTE_POLICY_TAKEOVER = 2;
+   */
+  TAKEOVER = 2,
+
+  /**
+   * Up to pool_size active listeners share the path; each dial goes to the
+   * one with the fewest open links, and to another if it is slow to dial back.
+   *
+   * @generated from enum value: ROUTE_POLICY_POOL = 3;
+   */
+  POOL = 3,
+}
+
+/**
+ * Describes the enum remoted.admin.v1.RoutePolicy.
+ */
+export const RoutePolicySchema: GenEnum<RoutePolicy> = /*@__PURE__*/
+  enumDesc(file_remoted_admin_v1_key, 2);
 

@@ -6,7 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Key, KeyRole } from "./key_pb";
+import type { Key, KeyRole, RoutePolicy } from "./key_pb";
 import { file_remoted_admin_v1_key } from "./key_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file remoted/admin/v1/key_service.proto.
  */
 export const file_remoted_admin_v1_key_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJyZW1vdGVkL2FkbWluL3YxL2tleV9zZXJ2aWNlLnByb3RvEhByZW1vdGVkLmFkbWluLnYxIosBChBDcmVhdGVLZXlSZXF1ZXN0EicKBHJvbGUYASABKA4yGS5yZW1vdGVkLmFkbWluLnYxLktleVJvbGUSDQoFbGFiZWwYAiABKAkSDgoGc2NvcGVzGAMgAygJEi8KC2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJHChFDcmVhdGVLZXlSZXNwb25zZRIiCgNrZXkYASABKAsyFS5yZW1vdGVkLmFkbWluLnYxLktleRIOCgZzZWNyZXQYAiABKAkidwoPTGlzdEtleXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEicKBHJvbGUYAyABKA4yGS5yZW1vdGVkLmFkbWluLnYxLktleVJvbGUSFAoMc2hvd19yZXZva2VkGAQgASgIIlAKEExpc3RLZXlzUmVzcG9uc2USIwoEa2V5cxgBIAMoCzIVLnJlbW90ZWQuYWRtaW4udjEuS2V5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIdCg1HZXRLZXlSZXF1ZXN0EgwKBG5hbWUYASABKAkiNAoOR2V0S2V5UmVzcG9uc2USIgoDa2V5GAEgASgLMhUucmVtb3RlZC5hZG1pbi52MS5LZXkiZwoQVXBkYXRlS2V5UmVxdWVzdBIiCgNrZXkYASABKAsyFS5yZW1vdGVkLmFkbWluLnYxLktleRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siNwoRVXBkYXRlS2V5UmVzcG9uc2USIgoDa2V5GAEgASgLMhUucmVtb3RlZC5hZG1pbi52MS5LZXkiOwoQUmV2b2tlS2V5UmVxdWVzdBIMCgRuYW1lGAEgASgJEhkKEWNsb3NlX2Nvbm5lY3Rpb25zGAIgASgIImQKEVJldm9rZUtleVJlc3BvbnNlEiIKA2tleRgBIAEoCzIVLnJlbW90ZWQuYWRtaW4udjEuS2V5EhUKDWNsb3NlZF9yb3V0ZXMYAiABKA0SFAoMY2xvc2VkX2xpbmtzGAMgASgNIioKGkNsb3NlS2V5Q29ubmVjdGlvbnNSZXF1ZXN0EgwKBG5hbWUYASABKAkiSgobQ2xvc2VLZXlDb25uZWN0aW9uc1Jlc3BvbnNlEhUKDWNsb3NlZF9yb3V0ZXMYASABKA0SFAoMY2xvc2VkX2xpbmtzGAIgASgNMqIECgpLZXlTZXJ2aWNlElQKCUNyZWF0ZUtleRIiLnJlbW90ZWQuYWRtaW4udjEuQ3JlYXRlS2V5UmVxdWVzdBojLnJlbW90ZWQuYWRtaW4udjEuQ3JlYXRlS2V5UmVzcG9uc2USUQoITGlzdEtleXMSIS5yZW1vdGVkLmFkbWluLnYxLkxpc3RLZXlzUmVxdWVzdBoiLnJlbW90ZWQuYWRtaW4udjEuTGlzdEtleXNSZXNwb25zZRJLCgZHZXRLZXkSHy5yZW1vdGVkLmFkbWluLnYxLkdldEtleVJlcXVlc3QaIC5yZW1vdGVkLmFkbWluLnYxLkdldEtleVJlc3BvbnNlElQKCVVwZGF0ZUtleRIiLnJlbW90ZWQuYWRtaW4udjEuVXBkYXRlS2V5UmVxdWVzdBojLnJlbW90ZWQuYWRtaW4udjEuVXBkYXRlS2V5UmVzcG9uc2USVAoJUmV2b2tlS2V5EiIucmVtb3RlZC5hZG1pbi52MS5SZXZva2VLZXlSZXF1ZXN0GiMucmVtb3RlZC5hZG1pbi52MS5SZXZva2VLZXlSZXNwb25zZRJyChNDbG9zZUtleUNvbm5lY3Rpb25zEiwucmVtb3RlZC5hZG1pbi52MS5DbG9zZUtleUNvbm5lY3Rpb25zUmVxdWVzdBotLnJlbW90ZWQuYWRtaW4udjEuQ2xvc2VLZXlDb25uZWN0aW9uc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_remoted_admin_v1_key]);
+  fileDesc("CiJyZW1vdGVkL2FkbWluL3YxL2tleV9zZXJ2aWNlLnByb3RvEhByZW1vdGVkLmFkbWluLnYxItMBChBDcmVhdGVLZXlSZXF1ZXN0EicKBHJvbGUYASABKA4yGS5yZW1vdGVkLmFkbWluLnYxLktleVJvbGUSDQoFbGFiZWwYAiABKAkSDgoGc2NvcGVzGAMgAygJEi8KC2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCgxyb3V0ZV9wb2xpY3kYBSABKA4yHS5yZW1vdGVkLmFkbWluLnYxLlJvdXRlUG9saWN5EhEKCXBvb2xfc2l6ZRgGIAEoDSJHChFDcmVhdGVLZXlSZXNwb25zZRIiCgNrZXkYASABKAsyFS5yZW1vdGVkLmFkbWluLnYxLktleRIOCgZzZWNyZXQYAiABKAkidwoPTGlzdEtleXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEicKBHJvbGUYAyABKA4yGS5yZW1vdGVkLmFkbWluLnYxLktleVJvbGUSFAoMc2hvd19yZXZva2VkGAQgASgIIlAKEExpc3RLZXlzUmVzcG9uc2USIwoEa2V5cxgBIAMoCzIVLnJlbW90ZWQuYWRtaW4udjEuS2V5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIdCg1HZXRLZXlSZXF1ZXN0EgwKBG5hbWUYASABKAkiNAoOR2V0S2V5UmVzcG9uc2USIgoDa2V5GAEgASgLMhUucmVtb3RlZC5hZG1pbi52MS5LZXkiZwoQVXBkYXRlS2V5UmVxdWVzdBIiCgNrZXkYASABKAsyFS5yZW1vdGVkLmFkbWluLnYxLktleRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siNwoRVXBkYXRlS2V5UmVzcG9uc2USIgoDa2V5GAEgASgLMhUucmVtb3RlZC5hZG1pbi52MS5LZXkiOwoQUmV2b2tlS2V5UmVxdWVzdBIMCgRuYW1lGAEgASgJEhkKEWNsb3NlX2Nvbm5lY3Rpb25zGAIgASgIImQKEVJldm9rZUtleVJlc3BvbnNlEiIKA2tleRgBIAEoCzIVLnJlbW90ZWQuYWRtaW4udjEuS2V5EhUKDWNsb3NlZF9yb3V0ZXMYAiABKA0SFAoMY2xvc2VkX2xpbmtzGAMgASgNIioKGkNsb3NlS2V5Q29ubmVjdGlvbnNSZXF1ZXN0EgwKBG5hbWUYASABKAkiSgobQ2xvc2VLZXlDb25uZWN0aW9uc1Jlc3BvbnNlEhUKDWNsb3NlZF9yb3V0ZXMYASABKA0SFAoMY2xvc2VkX2xpbmtzGAIgASgNMqIECgpLZXlTZXJ2aWNlElQKCUNyZWF0ZUtleRIiLnJlbW90ZWQuYWRtaW4udjEuQ3JlYXRlS2V5UmVxdWVzdBojLnJlbW90ZWQuYWRtaW4udjEuQ3JlYXRlS2V5UmVzcG9uc2USUQoITGlzdEtleXMSIS5yZW1vdGVkLmFkbWluLnYxLkxpc3RLZXlzUmVxdWVzdBoiLnJlbW90ZWQuYWRtaW4udjEuTGlzdEtleXNSZXNwb25zZRJLCgZHZXRLZXkSHy5yZW1vdGVkLmFkbWluLnYxLkdldEtleVJlcXVlc3QaIC5yZW1vdGVkLmFkbWluLnYxLkdldEtleVJlc3BvbnNlElQKCVVwZGF0ZUtleRIiLnJlbW90ZWQuYWRtaW4udjEuVXBkYXRlS2V5UmVxdWVzdBojLnJlbW90ZWQuYWRtaW4udjEuVXBkYXRlS2V5UmVzcG9uc2USVAoJUmV2b2tlS2V5EiIucmVtb3RlZC5hZG1pbi52MS5SZXZva2VLZXlSZXF1ZXN0GiMucmVtb3RlZC5hZG1pbi52MS5SZXZva2VLZXlSZXNwb25zZRJyChNDbG9zZUtleUNvbm5lY3Rpb25zEiwucmVtb3RlZC5hZG1pbi52MS5DbG9zZUtleUNvbm5lY3Rpb25zUmVxdWVzdBotLnJlbW90ZWQuYWRtaW4udjEuQ2xvc2VLZXlDb25uZWN0aW9uc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_remoted_admin_v1_key]);
 
 /**
  * @generated from message remoted.admin.v1.CreateKeyRequest
@@ -45,6 +45,21 @@ export type CreateKeyRequest = Message<"remoted.admin.v1.CreateKeyRequest"> & {
    * @generated from field: google.protobuf.Timestamp expire_time = 4;
    */
   expireTime?: Timestamp | undefined;
+
+  /**
+   * Server keys only (INVALID_ARGUMENT on another role); unspecified means
+   * the relay's default. See Key.route_policy.
+   *
+   * @generated from field: remoted.admin.v1.RoutePolicy route_policy = 5;
+   */
+  routePolicy: RoutePolicy;
+
+  /**
+   * Server keys only; 0 means the relay's default. At most 10000.
+   *
+   * @generated from field: uint32 pool_size = 6;
+   */
+  poolSize: number;
 };
 
 /**
@@ -191,7 +206,9 @@ export type UpdateKeyRequest = Message<"remoted.admin.v1.UpdateKeyRequest"> & {
   key?: Key | undefined;
 
   /**
-   * Required: `label`, `scopes` or both.
+   * Required: any of `label`, `scopes`, `route_policy`, `pool_size`.
+   * `route_policy` unspecified or `pool_size` 0 go back to the relay's
+   * default; other values are for server keys only (INVALID_ARGUMENT).
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
@@ -356,7 +373,9 @@ export const KeyService: GenService<{
     output: typeof GetKeyResponseSchema;
   },
   /**
-   * Changes a key's label or scopes. Connections already open are not re-checked.
+   * Changes a key's label, scopes, route policy or pool size. Connections
+   * already open are not re-checked; a new policy applies to listeners that
+   * join from then on.
    *
    * @generated from rpc remoted.admin.v1.KeyService.UpdateKey
    */

@@ -6,17 +6,20 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { RoutePolicy } from "./key_pb";
+import { file_remoted_admin_v1_key } from "./key_pb";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file remoted/admin/v1/route.proto.
  */
 export const file_remoted_admin_v1_route: GenFile = /*@__PURE__*/
-  fileDesc("ChxyZW1vdGVkL2FkbWluL3YxL3JvdXRlLnByb3RvEhByZW1vdGVkLmFkbWluLnYxIt0BCgVSb3V0ZRIMCgRuYW1lGAEgASgJEgwKBHBhdGgYAiABKAkSCwoDa2V5GAMgASgJEhgKEGxpc3RlbmVyX2FkZHJlc3MYBCABKAkSLQoJb3Blbl90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg93YWl0aW5nX2RpYWxlcnMYBiABKA0SFAoMYWN0aXZlX2xpbmtzGAcgASgNEhkKEWJ5dGVzX3RvX2xpc3RlbmVyGAggASgEEhgKEGJ5dGVzX3RvX2RpYWxlcnMYCSABKAQq4QEKEFJvdXRlQ2xvc2VSZWFzb24SIgoeUk9VVEVfQ0xPU0VfUkVBU09OX1VOU1BFQ0lGSUVEEAASJgoiUk9VVEVfQ0xPU0VfUkVBU09OX0xJU1RFTkVSX0NMT1NFRBABEiMKH1JPVVRFX0NMT1NFX1JFQVNPTl9QSU5HX1RJTUVPVVQQAhIcChhST1VURV9DTE9TRV9SRUFTT05fRVJST1IQAxIfChtST1VURV9DTE9TRV9SRUFTT05fU0hVVERPV04QBBIdChlST1VURV9DTE9TRV9SRUFTT05fRk9SQ0VEEAViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChxyZW1vdGVkL2FkbWluL3YxL3JvdXRlLnByb3RvEhByZW1vdGVkLmFkbWluLnYxIvMCCgVSb3V0ZRIMCgRuYW1lGAEgASgJEgwKBHBhdGgYAiABKAkSCwoDa2V5GAMgASgJEhgKEGxpc3RlbmVyX2FkZHJlc3MYBCABKAkSLQoJb3Blbl90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg93YWl0aW5nX2RpYWxlcnMYBiABKA0SFAoMYWN0aXZlX2xpbmtzGAcgASgNEhkKEWJ5dGVzX3RvX2xpc3RlbmVyGAggASgEEhgKEGJ5dGVzX3RvX2RpYWxlcnMYCSABKAQSKwoFc3RhdGUYCiABKA4yHC5yZW1vdGVkLmFkbWluLnYxLlJvdXRlU3RhdGUSLQoGcG9saWN5GAsgASgOMh0ucmVtb3RlZC5hZG1pbi52MS5Sb3V0ZVBvbGljeRIQCghmZWF0dXJlcxgMIAMoCRIWCg5zbG93X2RpYWxiYWNrcxgNIAEoDRIOCgZzcGFyZXMYDiABKA0qWwoKUm91dGVTdGF0ZRIbChdST1VURV9TVEFURV9VTlNQRUNJRklFRBAAEhYKElJPVVRFX1NUQVRFX0FDVElWRRABEhgKFFJPVVRFX1NUQVRFX0RSQUlOSU5HEAIqWQoJRHJhaW5lZEJ5EhoKFkRSQUlORURfQllfVU5TUEVDSUZJRUQQABIXChNEUkFJTkVEX0JZX0xJU1RFTkVSEAESFwoTRFJBSU5FRF9CWV9PUEVSQVRPUhACKoICChBSb3V0ZUNsb3NlUmVhc29uEiIKHlJPVVRFX0NMT1NFX1JFQVNPTl9VTlNQRUNJRklFRBAAEiYKIlJPVVRFX0NMT1NFX1JFQVNPTl9MSVNURU5FUl9DTE9TRUQQARIjCh9ST1VURV9DTE9TRV9SRUFTT05fUElOR19USU1FT1VUEAISHAoYUk9VVEVfQ0xPU0VfUkVBU09OX0VSUk9SEAMSHwobUk9VVEVfQ0xPU0VfUkVBU09OX1NIVVRET1dOEAQSHQoZUk9VVEVfQ0xPU0VfUkVBU09OX0ZPUkNFRBAFEh8KG1JPVVRFX0NMT1NFX1JFQVNPTl9SRVBMQUNFRBAGYgZwcm90bzM", [file_google_protobuf_timestamp, file_remoted_admin_v1_key]);
 
 /**
- * A path that a listener holds. A path has at most one listener at a time;
- * each listener connection is a new route resource.
+ * One listener connection on a path: each listener that connects is a new
+ * route resource. Several routes may share a path (policies takeover and
+ * pool, and draining listeners), always opened with the same key.
  *
  * @generated from message remoted.admin.v1.Route
  */
@@ -81,6 +84,45 @@ export type Route = Message<"remoted.admin.v1.Route"> & {
    * @generated from field: uint64 bytes_to_dialers = 9;
    */
   bytesToDialers: bigint;
+
+  /**
+   * Whether it takes new dials. Unspecified only in events about a route
+   * that has already closed.
+   *
+   * @generated from field: remoted.admin.v1.RouteState state = 10;
+   */
+  state: RouteState;
+
+  /**
+   * The policy in force when the listener joined: its key's, or the relay's
+   * default. Unspecified only in events about a route that has already closed.
+   *
+   * @generated from field: remoted.admin.v1.RoutePolicy policy = 11;
+   */
+  policy: RoutePolicy;
+
+  /**
+   * Extension features granted on the listener's upgrade, e.g. `drain`,
+   * `spare` (docs/protocol.md, "Extension: listener features").
+   *
+   * @generated from field: repeated string features = 12;
+   */
+  features: string[];
+
+  /**
+   * Dials offered to another pool member because this listener did not dial
+   * back in time.
+   *
+   * @generated from field: uint32 slow_dialbacks = 13;
+   */
+  slowDialbacks: number;
+
+  /**
+   * Spare dial-backs the listener holds now (the `spare` extension).
+   *
+   * @generated from field: uint32 spares = 14;
+   */
+  spares: number;
 };
 
 /**
@@ -89,6 +131,70 @@ export type Route = Message<"remoted.admin.v1.Route"> & {
  */
 export const RouteSchema: GenMessage<Route> = /*@__PURE__*/
   messageDesc(file_remoted_admin_v1_route, 0);
+
+/**
+ * Whether a route takes new dials.
+ *
+ * @generated from enum remoted.admin.v1.RouteState
+ */
+export enum RouteState {
+  /**
+   * @generated from enum value: ROUTE_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Takes new dials.
+   *
+   * @generated from enum value: ROUTE_STATE_ACTIVE = 1;
+   */
+  ACTIVE = 1,
+
+  /**
+   * Takes no new dials; its open links run until they end. Cannot be undone.
+   *
+   * @generated from enum value: ROUTE_STATE_DRAINING = 2;
+   */
+  DRAINING = 2,
+}
+
+/**
+ * Describes the enum remoted.admin.v1.RouteState.
+ */
+export const RouteStateSchema: GenEnum<RouteState> = /*@__PURE__*/
+  enumDesc(file_remoted_admin_v1_route, 0);
+
+/**
+ * Who asked a route to drain.
+ *
+ * @generated from enum remoted.admin.v1.DrainedBy
+ */
+export enum DrainedBy {
+  /**
+   * @generated from enum value: DRAINED_BY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The listener itself (`{"op":"drain"}`).
+   *
+   * @generated from enum value: DRAINED_BY_LISTENER = 1;
+   */
+  LISTENER = 1,
+
+  /**
+   * An operator, through RouteService.DrainRoute.
+   *
+   * @generated from enum value: DRAINED_BY_OPERATOR = 2;
+   */
+  OPERATOR = 2,
+}
+
+/**
+ * Describes the enum remoted.admin.v1.DrainedBy.
+ */
+export const DrainedBySchema: GenEnum<DrainedBy> = /*@__PURE__*/
+  enumDesc(file_remoted_admin_v1_route, 1);
 
 /**
  * Why a route ended.
@@ -131,11 +237,18 @@ export enum RouteCloseReason {
    * @generated from enum value: ROUTE_CLOSE_REASON_FORCED = 5;
    */
   FORCED = 5,
+
+  /**
+   * A new listener with the same key took the path over (takeover policy).
+   *
+   * @generated from enum value: ROUTE_CLOSE_REASON_REPLACED = 6;
+   */
+  REPLACED = 6,
 }
 
 /**
  * Describes the enum remoted.admin.v1.RouteCloseReason.
  */
 export const RouteCloseReasonSchema: GenEnum<RouteCloseReason> = /*@__PURE__*/
-  enumDesc(file_remoted_admin_v1_route, 0);
+  enumDesc(file_remoted_admin_v1_route, 2);
 

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file remoted/admin/v1/route_service.proto.
  */
 export const file_remoted_admin_v1_route_service: GenFile = /*@__PURE__*/
-  fileDesc("CiRyZW1vdGVkL2FkbWluL3YxL3JvdXRlX3NlcnZpY2UucHJvdG8SEHJlbW90ZWQuYWRtaW4udjEiRwoRTGlzdFJvdXRlc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSCwoDa2V5GAMgASgJIlYKEkxpc3RSb3V0ZXNSZXNwb25zZRInCgZyb3V0ZXMYASADKAsyFy5yZW1vdGVkLmFkbWluLnYxLlJvdXRlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSItCg9HZXRSb3V0ZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRwYXRoGAIgASgJIjoKEEdldFJvdXRlUmVzcG9uc2USJgoFcm91dGUYASABKAsyFy5yZW1vdGVkLmFkbWluLnYxLlJvdXRlIkQKEUNsb3NlUm91dGVSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEcGF0aBgCIAEoCRITCgtjbG9zZV9saW5rcxgDIAEoCCJSChJDbG9zZVJvdXRlUmVzcG9uc2USJgoFcm91dGUYASABKAsyFy5yZW1vdGVkLmFkbWluLnYxLlJvdXRlEhQKDGNsb3NlZF9saW5rcxgCIAEoDTKTAgoMUm91dGVTZXJ2aWNlElcKCkxpc3RSb3V0ZXMSIy5yZW1vdGVkLmFkbWluLnYxLkxpc3RSb3V0ZXNSZXF1ZXN0GiQucmVtb3RlZC5hZG1pbi52MS5MaXN0Um91dGVzUmVzcG9uc2USUQoIR2V0Um91dGUSIS5yZW1vdGVkLmFkbWluLnYxLkdldFJvdXRlUmVxdWVzdBoiLnJlbW90ZWQuYWRtaW4udjEuR2V0Um91dGVSZXNwb25zZRJXCgpDbG9zZVJvdXRlEiMucmVtb3RlZC5hZG1pbi52MS5DbG9zZVJvdXRlUmVxdWVzdBokLnJlbW90ZWQuYWRtaW4udjEuQ2xvc2VSb3V0ZVJlc3BvbnNlYgZwcm90bzM", [file_remoted_admin_v1_route]);
+  fileDesc("CiRyZW1vdGVkL2FkbWluL3YxL3JvdXRlX3NlcnZpY2UucHJvdG8SEHJlbW90ZWQuYWRtaW4udjEiVQoRTGlzdFJvdXRlc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSCwoDa2V5GAMgASgJEgwKBHBhdGgYBCABKAkiVgoSTGlzdFJvdXRlc1Jlc3BvbnNlEicKBnJvdXRlcxgBIAMoCzIXLnJlbW90ZWQuYWRtaW4udjEuUm91dGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIi0KD0dldFJvdXRlUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBHBhdGgYAiABKAkiOgoQR2V0Um91dGVSZXNwb25zZRImCgVyb3V0ZRgBIAEoCzIXLnJlbW90ZWQuYWRtaW4udjEuUm91dGUiRAoRQ2xvc2VSb3V0ZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRwYXRoGAIgASgJEhMKC2Nsb3NlX2xpbmtzGAMgASgIIlIKEkNsb3NlUm91dGVSZXNwb25zZRImCgVyb3V0ZRgBIAEoCzIXLnJlbW90ZWQuYWRtaW4udjEuUm91dGUSFAoMY2xvc2VkX2xpbmtzGAIgASgNIi8KEURyYWluUm91dGVSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEcGF0aBgCIAEoCSI8ChJEcmFpblJvdXRlUmVzcG9uc2USJgoFcm91dGUYASABKAsyFy5yZW1vdGVkLmFkbWluLnYxLlJvdXRlMuwCCgxSb3V0ZVNlcnZpY2USVwoKTGlzdFJvdXRlcxIjLnJlbW90ZWQuYWRtaW4udjEuTGlzdFJvdXRlc1JlcXVlc3QaJC5yZW1vdGVkLmFkbWluLnYxLkxpc3RSb3V0ZXNSZXNwb25zZRJRCghHZXRSb3V0ZRIhLnJlbW90ZWQuYWRtaW4udjEuR2V0Um91dGVSZXF1ZXN0GiIucmVtb3RlZC5hZG1pbi52MS5HZXRSb3V0ZVJlc3BvbnNlElcKCkNsb3NlUm91dGUSIy5yZW1vdGVkLmFkbWluLnYxLkNsb3NlUm91dGVSZXF1ZXN0GiQucmVtb3RlZC5hZG1pbi52MS5DbG9zZVJvdXRlUmVzcG9uc2USVwoKRHJhaW5Sb3V0ZRIjLnJlbW90ZWQuYWRtaW4udjEuRHJhaW5Sb3V0ZVJlcXVlc3QaJC5yZW1vdGVkLmFkbWluLnYxLkRyYWluUm91dGVSZXNwb25zZWIGcHJvdG8z", [file_remoted_admin_v1_route]);
 
 /**
  * @generated from message remoted.admin.v1.ListRoutesRequest
@@ -38,6 +38,13 @@ export type ListRoutesRequest = Message<"remoted.admin.v1.ListRoutesRequest"> & 
    * @generated from field: string key = 3;
    */
   key: string;
+
+  /**
+   * Only routes on this path, e.g. `/db/primary`.
+   *
+   * @generated from field: string path = 4;
+   */
+  path: string;
 };
 
 /**
@@ -84,7 +91,8 @@ export type GetRouteRequest = Message<"remoted.admin.v1.GetRouteRequest"> & {
   name: string;
 
   /**
-   * The route's path, e.g. `/db/primary`.
+   * The route's path, e.g. `/db/primary`: NOT_FOUND when no listener holds
+   * it, FAILED_PRECONDITION when several do (use a name then).
    *
    * @generated from field: string path = 2;
    */
@@ -128,7 +136,8 @@ export type CloseRouteRequest = Message<"remoted.admin.v1.CloseRouteRequest"> & 
   name: string;
 
   /**
-   * The route's path, e.g. `/db/primary`.
+   * The route's path, e.g. `/db/primary`, when one listener holds it (see
+   * GetRouteRequest.path).
    *
    * @generated from field: string path = 2;
    */
@@ -174,13 +183,60 @@ export const CloseRouteResponseSchema: GenMessage<CloseRouteResponse> = /*@__PUR
   messageDesc(file_remoted_admin_v1_route_service, 5);
 
 /**
- * Routes: paths that have a listener now.
+ * @generated from message remoted.admin.v1.DrainRouteRequest
+ */
+export type DrainRouteRequest = Message<"remoted.admin.v1.DrainRouteRequest"> & {
+  /**
+   * Set exactly one of name and path.
+   * `routes/{listener_id}` (the bare listener id is accepted too).
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The route's path, e.g. `/db/primary`, when one listener holds it (see
+   * GetRouteRequest.path).
+   *
+   * @generated from field: string path = 2;
+   */
+  path: string;
+};
+
+/**
+ * Describes the message remoted.admin.v1.DrainRouteRequest.
+ * Use `create(DrainRouteRequestSchema)` to create a new message.
+ */
+export const DrainRouteRequestSchema: GenMessage<DrainRouteRequest> = /*@__PURE__*/
+  messageDesc(file_remoted_admin_v1_route_service, 6);
+
+/**
+ * @generated from message remoted.admin.v1.DrainRouteResponse
+ */
+export type DrainRouteResponse = Message<"remoted.admin.v1.DrainRouteResponse"> & {
+  /**
+   * The route, now draining.
+   *
+   * @generated from field: remoted.admin.v1.Route route = 1;
+   */
+  route?: Route | undefined;
+};
+
+/**
+ * Describes the message remoted.admin.v1.DrainRouteResponse.
+ * Use `create(DrainRouteResponseSchema)` to create a new message.
+ */
+export const DrainRouteResponseSchema: GenMessage<DrainRouteResponse> = /*@__PURE__*/
+  messageDesc(file_remoted_admin_v1_route_service, 7);
+
+/**
+ * Routes: the listeners connected now, one route each.
  *
  * @generated from service remoted.admin.v1.RouteService
  */
 export const RouteService: GenService<{
   /**
-   * Lists open routes ordered by path.
+   * Lists open routes ordered by path, then by name.
    *
    * @generated from rpc remoted.admin.v1.RouteService.ListRoutes
    */
@@ -190,6 +246,9 @@ export const RouteService: GenService<{
     output: typeof ListRoutesResponseSchema;
   },
   /**
+   * By name, or by path when one listener holds it (FAILED_PRECONDITION
+   * naming the routes when several do).
+   *
    * @generated from rpc remoted.admin.v1.RouteService.GetRoute
    */
   getRoute: {
@@ -207,6 +266,18 @@ export const RouteService: GenService<{
     methodKind: "unary";
     input: typeof CloseRouteRequestSchema;
     output: typeof CloseRouteResponseSchema;
+  },
+  /**
+   * Stops new dials to the route's listener; its open links run until they
+   * end, and a listener that negotiated `drain` is told (docs/protocol.md,
+   * drain). Idempotent: a draining route is returned as it is.
+   *
+   * @generated from rpc remoted.admin.v1.RouteService.DrainRoute
+   */
+  drainRoute: {
+    methodKind: "unary";
+    input: typeof DrainRouteRequestSchema;
+    output: typeof DrainRouteResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_remoted_admin_v1_route_service, 0);

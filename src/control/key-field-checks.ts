@@ -1,0 +1,56 @@
+/**
+ * Checks of the key fields a request may set, each failing with
+ * INVALID_ARGUMENT that names the field. Route policy and pool size belong to
+ * server keys: on any other role they would be stored and never used, so
+ * setting them is refused rather than silently kept.
+ */
+import { timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
+import type { RoutePolicy as ProtoRoutePolicy } from '@remoted/sdk/gen/remoted/admin/v1/key_pb';
+import type { KeyRole } from '../keys/api-key';
+import { validateScope } from '../keys/path-scope';
+import { MAX_POOL_SIZE, type RoutePolicy } from '../keys/route-policy';
+import { invalidArgument } from './control-error';
+import { routePolicyFromProto } from './proto-enums';
+
+const MAX_LABEL_LENGTH = 200;
+const MAX_SCOPES = 100;
+
+export function checkedLabel(field: string, label: string): string {
+  if (label.length > MAX_LABEL_LENGTH) throw invalidArgument(field, `at most ${MAX_LABEL_LENGTH} characters (got ${label.length})`);
+  return label;
+}
+
+export function checkedScopes(field: string, scopes: readonly string[]): string[] {
+  if (scopes.length > MAX_SCOPES) throw invalidArgument(field, `at most ${MAX_SCOPES} patterns (got ${scopes.length})`);
+  scopes.forEach((scope, i) => {
+    const problem = validateScope(scope);
+    if (problem) throw invalidArgument(`${field}[${i}]`, problem);
+  });
+  return [...scopes];
+}
+
+export function checkedExpiry(field: string, expireTime: Timestamp): Date {
+  const date = timestampDate(expireTime);
+  if (date.getTime() <= Date.now()) throw invalidArgument(field, `${date.toISOString()} is not in the future`);
+  return date;
+}
+
+/** null for ROUTE_POLICY_UNSPECIFIED: the relay's default, allowed on any role. */
+export function checkedRoutePolicy(field: string, role: KeyRole, value: ProtoRoutePolicy): RoutePolicy | null {
+  const policy = routePolicyFromProto(value);
+  if (policy === undefined) throw invalidArgument(field, `unknown route policy ${value}; use ROUTE_POLICY_EXCLUSIVE, ROUTE_POLICY_TAKEOVER or ROUTE_POLICY_POOL`);
+  if (policy !== null) serverOnly(field, role);
+  return policy;
+}
+
+/** null for 0: the relay's default, allowed on any role. */
+export function checkedPoolSize(field: string, role: KeyRole, value: number): number | null {
+  if (value === 0) return null;
+  if (value > MAX_POOL_SIZE) throw invalidArgument(field, `at most ${MAX_POOL_SIZE} listeners (got ${value}); 0 means the relay's default`);
+  serverOnly(field, role);
+  return value;
+}
+
+function serverOnly(field: string, role: KeyRole): void {
+  if (role !== 'server') throw invalidArgument(field, `only server keys have one, and this key's role is ${role} (listeners are opened with server keys)`);
+}
