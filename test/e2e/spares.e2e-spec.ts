@@ -12,7 +12,7 @@ import type { Config } from '../../src/config/config';
 import type { DeepPartial } from '../../src/config/load-config';
 import { RelayService } from '../../src/relay/relay.service';
 
-const SPARE_FEATURES = { headers: { 'X-Remoted-Features': 'spare, drain' } };
+const SPARE_FEATURES: { headers: Record<string, string> } = { headers: { 'X-Remoted-Features': 'spare, drain' } };
 
 describe('spares', () => {
   let relay: StartedRelay;
