@@ -9,7 +9,7 @@ import type { ApiKey } from '../keys/api-key';
 import { endWaitingDialer } from './end-waiting-dialer';
 import { replyError, replySpareSwitching, replySwitching } from './http-reply';
 import { Link } from './link';
-import { offerDialer, offerElsewhereOrEnd } from './redirect-dialer';
+import { nextOfferOrder, offerDialer, offerElsewhereOrEnd } from './redirect-dialer';
 import type { RelayContext } from './relay-context';
 import type { LinkCloseReason } from './relay-events';
 import { pickListener } from './route-admission';
@@ -79,7 +79,10 @@ export class LinkBroker {
     }
     const timeoutSeconds = effectiveTimeoutSeconds(config.defaultTimeoutSeconds, call.requestedTimeoutSeconds);
     const spare = this.ctx.spares.take(listener.id);
-    if (spare) return this.linkToSpare(call, timeoutSeconds, spare);
+    if (spare) {
+      listener.markOffered(nextOfferOrder());
+      return this.linkToSpare(call, timeoutSeconds, spare);
+    }
 
     // The wait is bounded by the relay's default, not the dialer's own timeout,
     // so no dialer holds a waiting slot for longer (as the original).

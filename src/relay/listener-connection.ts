@@ -51,6 +51,7 @@ export class ListenerConnection implements RouteListener {
   private currentState: ListenerState = 'active';
   private links = 0;
   private slow = 0;
+  private offered = 0;
   private alive = true;
   private closeReason: RouteCloseReason | undefined;
   private closedReported = false;
@@ -103,6 +104,14 @@ export class ListenerConnection implements RouteListener {
 
   countSlowDialback(): void {
     this.slow++;
+  }
+
+  get lastOffer(): number {
+    return this.offered;
+  }
+
+  markOffered(order: number): void {
+    this.offered = order;
   }
 
   notify(message: NotifyMessage): boolean {

@@ -8,6 +8,13 @@ import { pickListener } from './route-admission';
 import type { RouteListener } from './route-registry';
 import type { WaitingDialer } from './waiting-dialer';
 
+let offers = 0;
+
+/** A relay-wide order of offers, for spreading ties in a pool. */
+export function nextOfferOrder(): number {
+  return ++offers;
+}
+
 /**
  * Sends the notify message to `listener` and, when another active listener of
  * the path has not been told yet, arms the pool's dial-back deadline.
@@ -15,6 +22,7 @@ import type { WaitingDialer } from './waiting-dialer';
  */
 export function offerDialer(ctx: RelayContext, dialer: WaitingDialer, listener: RouteListener): boolean {
   dialer.offeredTo(listener.id, listener.keyId);
+  listener.markOffered(nextOfferOrder());
   if (!listener.notify({ ipaddr: dialer.address, id: dialer.id, timeout: dialer.timeoutSeconds })) return false;
   if (pickListener(ctx.registry.listenersOn(dialer.path), dialer.tried, false)) {
     dialer.armOfferDeadline(ctx.config.routes.poolDialbackDeadlineMs, () => onOfferDeadline(ctx, dialer));

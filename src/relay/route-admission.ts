@@ -40,7 +40,8 @@ export function admitListener(onPath: readonly RouteListener[], key: JoiningKey)
 
 /**
  * The listener a dial goes to: active, holding a spare if any does, then the
- * fewest open links, then the earliest joined. `skip`: listeners already tried.
+ * fewest open links, then the one offered a dial least recently (so short
+ * links spread over a pool too). `skip`: listeners already tried.
  */
 export function pickListener(
   onPath: readonly RouteListener[],
@@ -52,10 +53,14 @@ export function pickListener(
   for (const listener of onPath) {
     if (listener.state !== 'active' || skip.has(listener.id)) continue;
     const hasSpare = preferSpares && listener.spareCount > 0;
-    if (!best || (hasSpare && !bestHasSpare) || (hasSpare === bestHasSpare && listener.activeLinks < best.activeLinks)) {
+    if (!best || (hasSpare && !bestHasSpare) || (hasSpare === bestHasSpare && fewerOrStaler(listener, best))) {
       best = listener;
       bestHasSpare = hasSpare;
     }
   }
   return best;
+}
+
+function fewerOrStaler(a: RouteListener, b: RouteListener): boolean {
+  return a.activeLinks < b.activeLinks || (a.activeLinks === b.activeLinks && a.lastOffer < b.lastOffer);
 }

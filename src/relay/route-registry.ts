@@ -30,6 +30,8 @@ export interface RouteListener {
   readonly slowDialbacks: number;
   /** Spare dial-backs it holds now. */
   readonly spareCount: number;
+  /** Order of the last dial offered to it (0: never); ties in a pool go to the least recent. */
+  readonly lastOffer: number;
   /** Tells the listener that a dialer waits; false when it could not be sent. */
   notify(message: NotifyMessage): boolean;
   /** One ping round; a listener that missed the previous one is dropped. */
@@ -40,6 +42,8 @@ export interface RouteListener {
   countLink(delta: 1 | -1): void;
   /** Kept by the link broker: a dial was offered elsewhere because this listener was slow. */
   countSlowDialback(): void;
+  /** Kept by the link broker: a dial was offered to it (told, or given a spare). */
+  markOffered(order: number): void;
   close(reason: RouteCloseReason): void;
 }
 

@@ -101,7 +101,7 @@ describe('route policies', () => {
     expect(full.status).toBe(409);
     expect(JSON.parse(full.body).error).toContain('pool on this path is full (2 of 2');
 
-    // Ties go to the first joined; then the one with fewer links.
+    // A tie goes to the first joined (neither was offered a dial yet); then the one with fewer links.
     const first = await makeLink(relay.port, '/p', a, relay.keys);
     const second = await makeLink(relay.port, '/p', b, relay.keys);
     await echoes(first);
@@ -110,6 +110,26 @@ describe('route policies', () => {
     expect([...byId.values()]).toEqual([1, 1]);
     expect(a.notices).toHaveLength(0);
     expect(b.notices).toHaveLength(0);
+  });
+
+  it('pool: short links one after another spread over the members (ties go to the least recently offered)', async () => {
+    await start({ routes: { policy: 'pool', poolSize: 3 } });
+    const members = [await listen('/rr'), await listen('/rr'), await listen('/rr')];
+    const order: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const before = members.map((m) => m.rawNotices.length);
+      const dial = startDial(relay.port, '/rr', relay.keys.client);
+      await waitFor(() => members.some((m, index) => m.rawNotices.length > before[index]), 'a member told');
+      const index = members.findIndex((m, at) => m.rawNotices.length > before[at]);
+      order.push(index);
+      const told = JSON.parse(members[index].rawNotices[before[index]]) as { id: string };
+      const listenerSide = await dialBack(relay.port, '/rr', relay.keys.server, told.id);
+      const dialer = await dial.response;
+      dialer.socket.destroy();
+      listenerSide.socket.destroy();
+      await waitFor(() => registry.linkCount() === 0, 'link closed');
+    }
+    expect(order).toEqual([0, 1, 2, 0, 1, 2]);
   });
 
   it('pool: a member that does not dial back in time is counted slow and the dial goes to another', async () => {

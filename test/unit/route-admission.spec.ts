@@ -3,7 +3,7 @@ import type { RoutePolicy } from '../../src/keys/route-policy';
 import { admitListener, pickListener } from '../../src/relay/route-admission';
 import type { ListenerState, RouteListener } from '../../src/relay/route-registry';
 
-function listener(id: string, over: { keyId?: string; state?: ListenerState; activeLinks?: number; spareCount?: number } = {}): RouteListener {
+function listener(id: string, over: { keyId?: string; state?: ListenerState; activeLinks?: number; spareCount?: number; lastOffer?: number } = {}): RouteListener {
   return {
     id,
     path: '/p',
@@ -16,6 +16,8 @@ function listener(id: string, over: { keyId?: string; state?: ListenerState; act
     activeLinks: over.activeLinks ?? 0,
     slowDialbacks: 0,
     spareCount: over.spareCount ?? 0,
+    lastOffer: over.lastOffer ?? 0,
+    markOffered: () => undefined,
     notify: () => true,
     ping: () => undefined,
     drain: () => true,
@@ -61,11 +63,11 @@ describe('admitListener', () => {
 });
 
 describe('pickListener', () => {
-  it('picks an active listener with a spare first, then the fewest links, then the earliest', () => {
+  it('picks an active listener with a spare first, then the fewest links, then the least recently offered', () => {
     const onPath = [
       listener('busy', { activeLinks: 5, spareCount: 1 }),
-      listener('idle', { activeLinks: 0 }),
-      listener('idle2', { activeLinks: 0 }),
+      listener('idle', { activeLinks: 0, lastOffer: 3 }),
+      listener('idle2', { activeLinks: 0, lastOffer: 7 }),
       listener('drained', { state: 'draining', spareCount: 3 }),
     ];
     expect(pickListener(onPath)?.id).toBe('busy');
