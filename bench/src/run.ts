@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: the same client code against direct, baseline and remoted,
- * interleaved run by run, printed side by side and written to bench/results.json.
+ * `npm run bench`: the same client code against direct, baseline, remoted and
+ * remoted_spares (link setup only), interleaved run by run, printed side by
+ * side and written to bench/results.json.
  * `--quick` runs smaller, fewer rounds (under two minutes); `--profile` also
  * writes the relay's CPU profile to bench/profiles/.
  */
@@ -67,16 +68,25 @@ const UNITS: Record<string, string> = {
   rtt_p50_with_idle: 'us',
 };
 
+async function runLinkSetup(plan: Plan, target: Target, samples: Samples): Promise<void> {
+  const setup = await setupLatencies(target, plan.setupLinks);
+  record(samples, 'setup_p50', target.name, percentile(setup, 50));
+  record(samples, 'setup_p99', target.name, percentile(setup, 99));
+  record(samples, 'links_per_s', target.name, await linksPerSecond(target, plan.linksConcurrency, plan.linksTotal));
+}
+
 async function runRound(plan: Plan, targets: Target[], samples: Samples, round: number): Promise<void> {
   for (const target of targets) {
+    if (target.scenarios === 'links') {
+      await runLinkSetup(plan, target, samples);
+      process.stderr.write(`  round ${round + 1}/${plan.runs} ${target.name} done\n`);
+      continue;
+    }
     const one = await throughput(target, plan.oneStreamBytes, 1);
     record(samples, 'throughput_1_stream', target.name, one.mbPerS);
     record(samples, 'cpu_per_gib', target.name, one.cpuPerGiB);
     record(samples, 'throughput_8_streams', target.name, (await throughput(target, plan.eightStreamBytes, 8)).mbPerS);
-    const setup = await setupLatencies(target, plan.setupLinks);
-    record(samples, 'setup_p50', target.name, percentile(setup, 50));
-    record(samples, 'setup_p99', target.name, percentile(setup, 99));
-    record(samples, 'links_per_s', target.name, await linksPerSecond(target, plan.linksConcurrency, plan.linksTotal));
+    await runLinkSetup(plan, target, samples);
     const rtt = await roundTrips(target, plan.rttMessages);
     record(samples, 'rtt_p50', target.name, percentile(rtt, 50));
     record(samples, 'rtt_p99', target.name, percentile(rtt, 99));
@@ -91,10 +101,20 @@ async function runRound(plan: Plan, targets: Target[], samples: Samples, round: 
 }
 
 function printTable(results: Record<string, Record<string, Summary>>, ratios: Record<string, number>): void {
-  const rows = [['scenario', 'unit', 'direct', 'baseline', 'remoted', 'remoted/baseline']];
+  const rows = [['scenario', 'unit', 'direct', 'baseline', 'remoted', 'remoted_spares', 'remoted/baseline', 'spares/baseline']];
   const fmt = (s: Summary | undefined): string => (s ? `${round(s.median)} (${round(s.min)}-${round(s.max)})` : '-');
+  const ratio = (key: string): string => (ratios[key] === undefined ? '-' : ratios[key].toFixed(2));
   for (const [scenario, byTarget] of Object.entries(results)) {
-    rows.push([scenario, UNITS[scenario], fmt(byTarget.direct), fmt(byTarget.baseline), fmt(byTarget.remoted), ratios[scenario] === undefined ? '-' : ratios[scenario].toFixed(2)]);
+    rows.push([
+      scenario,
+      UNITS[scenario],
+      fmt(byTarget.direct),
+      fmt(byTarget.baseline),
+      fmt(byTarget.remoted),
+      fmt(byTarget.remoted_spares),
+      ratio(scenario),
+      ratio(`${scenario}_spares`),
+    ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const row of rows) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i])).join('  ')}\n`);
@@ -127,6 +147,12 @@ async function main(): Promise<void> {
     const remoted = results[key]?.remoted?.median;
     const baseline = results[key]?.baseline?.median;
     if (remoted !== undefined && baseline !== undefined) ratios[key] = remoted / baseline;
+  }
+  // With spares (issue 7's target: setup p50 <= 1.2x, links/s >= 0.9x the baseline).
+  for (const key of ['setup_p50', 'links_per_s']) {
+    const spares = results[key]?.remoted_spares?.median;
+    const baseline = results[key]?.baseline?.median;
+    if (spares !== undefined && baseline !== undefined) ratios[`${key}_spares`] = spares / baseline;
   }
   printTable(results, ratios);
   const out = join(__dirname, '..', 'results.json');

@@ -1,4 +1,8 @@
-/** The things every scenario runs against, side by side: direct, baseline, remoted. */
+/**
+ * The things the scenarios run against, side by side: direct, baseline,
+ * remoted, and remoted_spares (remoted with a listener that keeps spare
+ * dial-backs, measured on link setup only).
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
@@ -10,8 +14,13 @@ import { asChild, BENCH_DIST, type Child, freePort, jsonLine, RELAY_MAIN, startN
 
 export type Route = 'echo' | 'sink';
 
+/** Spares the remoted_spares listener keeps per route (the relay is started to grant them). */
+export const BENCH_SPARES = 64;
+
 export interface Target {
   name: string;
+  /** `links`: only the link setup scenarios (setup latency, links per second). */
+  scenarios: 'all' | 'links';
   /** The relay process whose RSS and CPU are measured, if any. */
   relayPid: number | undefined;
   connect(route: Route): Promise<Socket>;
@@ -45,19 +54,25 @@ export async function startTestbed(relayNodeArgs: readonly string[] = []): Promi
   children.push(relayChild);
   const listener = await startNode(join(BENCH_DIST, 'sdk-listener.js'), [], { RELAY_PORT: String(relayPort), SERVER_KEY: keys.server }, (l) => jsonLine<{ ready: boolean }>(l)?.ready);
   children.push(listener as Child<unknown>);
+  const sparesListener = await startNode(
+    join(BENCH_DIST, 'sdk-listener.js'),
+    [],
+    { RELAY_PORT: String(relayPort), SERVER_KEY: keys.server, SPARES: String(BENCH_SPARES), ROUTE_PREFIX: 'spares-' },
+    (l) => jsonLine<{ ready: boolean; spares: number }>(l),
+  );
+  children.push(sparesListener as Child<unknown>);
+  if (sparesListener.info.spares !== BENCH_SPARES) throw new Error(`the relay granted ${sparesListener.info.spares} of ${BENCH_SPARES} spares`);
+  const dialRemoted = async (path: string): Promise<Socket> => {
+    const socket = await dial(`rwr://${keys.client}@127.0.0.1:${relayPort}/${path}`);
+    socket.setNoDelay(true);
+    return socket;
+  };
 
   const targets: Target[] = [
-    { name: 'direct', relayPid: undefined, connect: (route) => tcpConnect(servers.info[route]) },
-    { name: 'baseline', relayPid: baseline.pid, connect: (route) => tcpConnect(baseline.info[route]) },
-    {
-      name: 'remoted',
-      relayPid: relayChild.pid,
-      connect: async (route) => {
-        const socket = await dial(`rwr://${keys.client}@127.0.0.1:${relayPort}/${route}`);
-        socket.setNoDelay(true);
-        return socket;
-      },
-    },
+    { name: 'direct', scenarios: 'all', relayPid: undefined, connect: (route) => tcpConnect(servers.info[route]) },
+    { name: 'baseline', scenarios: 'all', relayPid: baseline.pid, connect: (route) => tcpConnect(baseline.info[route]) },
+    { name: 'remoted', scenarios: 'all', relayPid: relayChild.pid, connect: (route) => dialRemoted(route) },
+    { name: 'remoted_spares', scenarios: 'links', relayPid: relayChild.pid, connect: (route) => dialRemoted(`spares-${route}`) },
   ];
   return {
     targets,
@@ -72,7 +87,11 @@ export async function startTestbed(relayNodeArgs: readonly string[] = []): Promi
 async function startRelayProcess(port: number, dataDir: string, keys: { server: string; client: string }, nodeArgs: readonly string[]): Promise<Child<undefined>> {
   const child = spawn(
     process.execPath,
-    [...nodeArgs, RELAY_MAIN, '--port', String(port), '--data-dir', dataDir, '--server-key', keys.server, '--client-key', keys.client, '--log-level', 'warn'],
+    [
+      ...nodeArgs, RELAY_MAIN, '--port', String(port), '--data-dir', dataDir, '--server-key', keys.server, '--client-key', keys.client, '--log-level', 'warn',
+      // Enough spares for the remoted_spares listener on each of its two routes.
+      '--spares-per-listener', String(BENCH_SPARES), '--spares-per-route', String(BENCH_SPARES),
+    ],
     { env: { ...process.env, REMOTED_GRPC_PORT: '0' }, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const deadline = Date.now() + 30_000;

@@ -1,14 +1,16 @@
 /** @remoted/sdk: listen and dial through a remoted relay (see README.md). */
-export { listen, RemotedServer, parseNotify } from './remoted-server';
+export { listen, RemotedServer, MAX_SPARES } from './remoted-server';
+export { parseNotify } from './relay-message';
+export type { ListenOptions } from './listen-options';
 export type {
-  ListenOptions,
   RemotedAddress,
   RemotedServerEvents,
   RouteOpenEvent,
   RouteLostEvent,
   RouteRetryEvent,
   DialBackErrorEvent,
-} from './remoted-server';
+  DrainEvent,
+} from './listener-events';
 export { attach } from './attach';
 export { dial, dialChain, dialHops, DEFAULT_DIAL_TIMEOUT_MS } from './dial';
 export type { DialOptions, DialResult } from './dial';

@@ -141,7 +141,8 @@ export function formatAddress(address: string | undefined, port: number | undefi
 export class RemotedError extends Error {
   override name = 'RemotedError';
   constructor(
-    readonly code: ErrorCode | 'timeout' | 'upgrade_required' | 'protocol_error',
+    /** `replaced`: a new listener with the same key took the path over (takeover policy, close code 4000). */
+    readonly code: ErrorCode | 'timeout' | 'upgrade_required' | 'protocol_error' | 'replaced',
     message: string,
     readonly status?: number,
   ) {

@@ -2,84 +2,48 @@
  * The listener: a net.Server look-alike whose connections come through the
  * relay. It holds one WebSocket on its route (PROTOCOL.md 1); for each notify
  * message it dials back (3) and emits the linked socket as 'connection'.
+ * From a relay that grants listener features (docs/protocol.md, extension) it
+ * also keeps spares, which are linked without a notify, and can drain.
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocket, type ClientOptions, type RawData } from 'ws';
 import { backoffDelayMs, DEFAULT_RECONNECT, type ReconnectOptions } from './backoff';
+import { dialBack } from './dial-back';
 import { setDialerAddress } from './dialer-address';
-import { withDeadline } from './deadline';
-import { type NotifyMessage, RemotedError, WIRE_HEADER_API_KEY } from './protocol';
+import type { ListenOptions } from './listen-options';
+import type { DrainEvent, RemotedAddress, RemotedServerEvents } from './listener-events';
+import { type ListenerGrant, NO_GRANT, readGrant, requestedFeatures } from './listener-features';
+import {
+  CLOSE_REPLACED,
+  type ListenerOpMessage,
+  type NotifyMessage,
+  RemotedError,
+  WIRE_HEADER_API_KEY,
+  WIRE_HEADER_FEATURES,
+} from './protocol';
 import { MAX_REFUSAL_BODY_BYTES, refusalError } from './relay-refusal';
-import { openTransport, type RelayTlsOptions, transportReady } from './relay-transport';
+import { parseRelayMessage } from './relay-message';
+import { SparePool } from './spare-pool';
 import { parseListenUrl, redactUrl, type RemotedUrl } from './urls';
-import { upgradeToWebRoute } from './webroute-upgrade';
 
-export interface ListenOptions {
-  /** Reconnect the WebSocket after a drop; `false` turns a drop into 'error' and 'close'. */
-  reconnect?: ReconnectOptions | false;
-  /** Tries per dial-back when the relay cannot be reached (the original tries 3 times). Default 3. */
-  dialBackAttempts?: number;
-  /** Wait before dial-back try n+1 is n times this. Default 200 ms. */
-  dialBackRetryDelayMs?: number;
-  /** Bound on the WebSocket handshake and on each dial-back. Default 10 000 ms. */
-  handshakeTimeoutMs?: number;
-  /** We ping the relay this often and drop a WebSocket that missed a pong. 0 turns it off. Default 30 000 ms. */
-  pingIntervalMs?: number;
-  /** TLS options for `rwss` (ca, cert, rejectUnauthorized, servername, ...). */
-  tls?: RelayTlsOptions;
-  /** Origin header of the WebSocket (the original relay requires one). Default the relay's http(s) URL. */
-  origin?: string;
-}
-
-export interface RemotedAddress {
-  host: string;
-  port: number;
-  path: string;
-  secure: boolean;
-}
-
-export interface RouteOpenEvent {
-  /** The listen URL without its key. */
-  url: string;
-  /** False for the first open, true after a reconnect. */
-  reconnected: boolean;
-}
-export interface RouteLostEvent {
-  url: string;
-  code: number;
-  reason: string;
-}
-export interface RouteRetryEvent {
-  attempt: number;
-  delayMs: number;
-  /** Why the previous try failed. */
-  error: Error | undefined;
-}
-export interface DialBackErrorEvent {
-  id: string;
-  dialerAddress: string;
-  attempts: number;
-  error: Error;
-}
-
-export interface RemotedServerEvents {
-  listening: [];
-  connection: [socket: Socket];
-  error: [err: Error];
-  close: [];
-  'route:open': [event: RouteOpenEvent];
-  'route:lost': [event: RouteLostEvent];
-  'route:retry': [event: RouteRetryEvent];
-  'dialback:error': [event: DialBackErrorEvent];
-}
+export type { ListenOptions } from './listen-options';
 
 /** Notify messages are about 120 bytes; anything near this is not one. */
 const MAX_RELAY_MESSAGE_BYTES = 64 * 1024;
 
 /** close() waits this long for the relay's closing handshake, then drops the socket (ws would wait 30 s). */
 const CLOSE_GRACE_MS = 1000;
+
+/** After {"op":"drain"}, notify messages the relay sent before it read ours may still come; past this we stop waiting for its answer. */
+const DRAIN_ACK_TIMEOUT_MS = 5000;
+
+/** A draining relay answers our spares 502; one it has not answered this long after the drain is dropped. */
+const SPARE_ANSWER_GRACE_MS = 2000;
+
+/** More spares than this is a mistake: each is a socket at both ends. */
+export const MAX_SPARES = 1024;
 
 const DEFAULTS = {
   dialBackAttempts: 3,
@@ -103,13 +67,32 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
   private retryTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private pongSeen = true;
+  /** What the relay granted on the current WebSocket. */
+  private grant: ListenerGrant = NO_GRANT;
+  /** The spares of the current WebSocket's listener id, if any. */
+  private spares: SparePool | undefined;
   /** Sockets of dial-backs in progress: destroyed on close(). */
   private readonly pending = new Set<Socket>();
+  /** Dial-backs started and not settled (retries included): a drain waits for them. */
+  private dialBacksInFlight = 0;
+  /** Every connection emitted and not closed yet: a drain waits for them. */
+  private readonly connections = new Set<Socket>();
+  private draining = false;
+  /** True once no notify message can come any more (the relay confirmed the drain, or the WebSocket is gone). */
+  private drainSettled = false;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private drainPromise: Promise<void> | undefined;
   private readonly reconnect: Required<ReconnectOptions> | false;
+  private readonly wantedSpares: number;
 
   constructor(private readonly options: ListenOptions = {}) {
     super();
     this.reconnect = options.reconnect === false ? false : { ...DEFAULT_RECONNECT, ...options.reconnect };
+    const spares = options.spares ?? 0;
+    if (!Number.isInteger(spares) || spares < 0 || spares > MAX_SPARES) {
+      throw new RangeError(`spares must be a whole number from 0 to ${MAX_SPARES}, got ${spares}.`);
+    }
+    this.wantedSpares = spares;
   }
 
   /** Starts listening on an `rws://` or `rwss://` URL; 'listening' once the relay accepted the route. */
@@ -121,8 +104,19 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
     return this;
   }
 
+  /** True while the route is open and new links are taken (false once draining). */
   get listening(): boolean {
-    return this.open;
+    return this.open && !this.draining;
+  }
+
+  /** Spares opened and not used yet (0 unless `spares` was asked for and the relay granted some). */
+  get spareCount(): number {
+    return this.spares?.size ?? 0;
+  }
+
+  /** Connections emitted and not closed yet. */
+  get connectionCount(): number {
+    return this.connections.size;
   }
 
   address(): RemotedAddress | null {
@@ -131,8 +125,9 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
   }
 
   /**
-   * Stops listening: the route is given back and dial-backs in progress are
-   * dropped. Connections already emitted are the application's and stay open.
+   * Stops listening: the route is given back, and dial-backs and spares in
+   * progress are dropped. Connections already emitted are the application's
+   * and stay open.
    */
   close(onClose?: (err?: Error) => void): this {
     if (onClose) {
@@ -143,38 +138,57 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
     this.closing = true;
     this.open = false;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.drainTimer);
     this.stopPing();
+    this.stopSpares();
     for (const socket of this.pending) socket.destroy();
     const ws = this.ws;
     if (ws && ws.readyState !== WebSocket.CLOSED) {
-      if (ws.readyState === WebSocket.OPEN) {
-        ws.close(1000);
-        setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
-      } else {
-        ws.terminate();
-      }
+      closeGracefully(ws);
     } else {
       process.nextTick(() => this.emitClose());
     }
     return this;
   }
 
+  /**
+   * Takes no new links, lets every connection already emitted run until it
+   * closes, then close()s; resolves on 'close'. A relay that grants `drain`
+   * is told ({"op":"drain"}) and keeps the route open for the dialers it
+   * already told us of; to any other relay the route is given back at once.
+   * Calling it again returns the same promise.
+   */
+  drain(): Promise<void> {
+    this.drainPromise ??= new Promise<void>((resolve) => {
+      if (this.closeEmitted) resolve();
+      else this.once('close', () => resolve());
+    });
+    if (!this.url) this.close();
+    else this.startDrain('listener');
+    return this.drainPromise;
+  }
+
   private connect(): void {
     const url = this.url;
-    if (!url || this.closing) return;
+    if (!url || this.closing || this.draining) return;
     const scheme = url.secure ? 'wss' : 'ws';
     const httpScheme = url.secure ? 'https' : 'http';
     const wsOptions: ClientOptions = {
       ...(this.options.tls as ClientOptions | undefined),
-      headers: { [WIRE_HEADER_API_KEY]: url.key },
+      headers: { [WIRE_HEADER_API_KEY]: url.key, [WIRE_HEADER_FEATURES]: requestedFeatures(this.wantedSpares) },
       origin: this.options.origin ?? `${httpScheme}://${url.hostHeader}`,
       perMessageDeflate: false,
       maxPayload: MAX_RELAY_MESSAGE_BYTES,
       handshakeTimeout: this.options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
     };
     this.lastError = undefined;
+    this.grant = NO_GRANT;
     const ws = new WebSocket(`${scheme}://${url.hostHeader}${url.path}`, wsOptions);
     this.ws = ws;
+    // The 101's headers say what the relay grants; 'upgrade' comes before 'open'.
+    ws.on('upgrade', (res: IncomingMessage) => {
+      this.grant = readGrant(res.headers);
+    });
     ws.on('open', () => this.onOpen());
     ws.on('message', (data, isBinary) => {
       if (!isBinary) this.onMessage(data);
@@ -198,7 +212,8 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
     this.open = true;
     this.attempt = 0;
     this.startPing();
-    this.emit('route:open', { url: this.redacted(), reconnected });
+    const spares = this.startSpares();
+    this.emit('route:open', { url: this.redacted(), reconnected, listenerId: this.grant.listenerId, spares });
     if (!reconnected) this.emit('listening');
   }
 
@@ -223,10 +238,17 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
     if (this.ws !== ws) return;
     this.ws = undefined;
     this.stopPing();
+    // The relay ends a listener's spares with it; ours would only be refused from now on.
+    this.stopSpares();
     const wasOpen = this.open;
     this.open = false;
     if (this.closing) return this.emitClose();
+    if (this.draining) return this.settleDrain();
     if (wasOpen) this.emit('route:lost', { url: this.redacted(), code, reason });
+    if (code === CLOSE_REPLACED) {
+      // Takeover: a new listener with our key holds the path. Coming back would take it from that one, forever.
+      return this.fail(new RemotedError('replaced', `A new listener with the same key took the path over (${code} ${reason}).`));
+    }
     const error = this.lastError;
     if (error instanceof RemotedError && FATAL_CODES.has(error.code) && !(error.code === 'path_in_use' && this.everOpened)) {
       return this.fail(error);
@@ -244,6 +266,7 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
 
   private fail(error: Error): void {
     this.closing = true;
+    this.stopSpares();
     // An 'error' with no listener would throw, as for net.Server.
     this.emit('error', error);
     this.emitClose();
@@ -256,54 +279,120 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
   }
 
   private onMessage(data: RawData): void {
-    const notify = parseNotify(data);
-    // The original relay sends "id": false for refused dialers; nothing to dial back then.
-    if (!notify) return;
-    void this.dialBack(notify);
+    const message = parseRelayMessage(data);
+    if (message.kind === 'notify') void this.acceptNotify(message.notify);
+    else if (message.kind === 'op') this.onOp(message.op);
   }
 
-  private async dialBack(notify: NotifyMessage): Promise<void> {
+  private onOp(op: ListenerOpMessage): void {
+    if (op.op !== 'draining') return; // {"op":"drain"} is ours to send, not the relay's
+    if (op.by === 'operator' && !this.draining) this.startDrain('operator');
+    else this.settleDrain();
+  }
+
+  private async acceptNotify(notify: NotifyMessage): Promise<void> {
     const url = this.url;
     if (!url) return;
     const attempts = Math.max(1, this.options.dialBackAttempts ?? DEFAULTS.dialBackAttempts);
-    const retryDelayMs = this.options.dialBackRetryDelayMs ?? DEFAULTS.dialBackRetryDelayMs;
-    let lastError: Error | undefined;
-    for (let attempt = 1; attempt <= attempts && !this.closing; attempt++) {
-      try {
-        const socket = await this.openDialBack(url, notify);
-        setDialerAddress(socket, notify.ipaddr);
-        if (this.closing) {
-          socket.destroy();
-          return;
-        }
-        this.emit('connection', socket);
-        return;
-      } catch (err) {
-        lastError = err as Error;
-        // The relay answered: the dialer is gone or the key is refused; trying again changes nothing.
-        if (err instanceof RemotedError) break;
-        if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, retryDelayMs * attempt));
-      }
-    }
-    if (lastError && !this.closing) {
-      this.emit('dialback:error', { id: notify.id, dialerAddress: notify.ipaddr, attempts, error: lastError });
+    this.dialBacksInFlight += 1;
+    try {
+      const socket = await dialBack(notify, {
+        url,
+        tls: this.options.tls,
+        attempts,
+        retryDelayMs: this.options.dialBackRetryDelayMs ?? DEFAULTS.dialBackRetryDelayMs,
+        handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
+        inProgress: this.pending,
+        stopped: () => this.closing,
+      });
+      if (socket) this.accept(socket, notify.ipaddr);
+    } catch (err) {
+      if (!this.closing) this.emit('dialback:error', { id: notify.id, dialerAddress: notify.ipaddr, attempts, error: err as Error });
+    } finally {
+      this.dialBacksInFlight -= 1;
+      this.checkDrained();
     }
   }
 
-  private openDialBack(url: RemotedUrl, notify: NotifyMessage): Promise<Socket> {
-    const timeoutMs = this.options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
-    return withDeadline({ timeoutMs }, async (track) => {
-      const socket = openTransport(url, this.options.tls);
-      track(socket);
-      this.pending.add(socket);
-      try {
-        await transportReady(socket, url);
-        await upgradeToWebRoute(socket, { url, id: notify.id, timeoutSeconds: notify.timeout > 0 ? notify.timeout : undefined });
-        return socket;
-      } finally {
-        this.pending.delete(socket);
-      }
+  /** A linked socket (dial-back or spare) becomes a 'connection', tracked until it closes. */
+  private accept(socket: Socket, dialerAddress: string): void {
+    setDialerAddress(socket, dialerAddress);
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    this.connections.add(socket);
+    socket.once('close', () => {
+      this.connections.delete(socket);
+      this.checkDrained();
     });
+    this.emit('connection', socket);
+  }
+
+  /** Opens the spares the relay granted on this WebSocket; returns how many are kept. */
+  private startSpares(): number {
+    const url = this.url;
+    const { listenerId, spares: granted } = this.grant;
+    const target = Math.min(this.wantedSpares, granted);
+    if (!url || listenerId === undefined || target === 0 || this.draining) return 0;
+    this.spares = new SparePool({
+      url,
+      tls: this.options.tls,
+      listenerId,
+      target,
+      onLink: (socket, dialerAddress) => this.accept(socket, dialerAddress),
+      onEmpty: () => this.checkDrained(),
+    });
+    this.spares.start();
+    return target;
+  }
+
+  private stopSpares(): void {
+    this.spares?.stop();
+    this.spares = undefined;
+  }
+
+  private startDrain(by: DrainEvent['by']): void {
+    if (this.draining || this.closing) return;
+    this.draining = true;
+    clearTimeout(this.retryTimer);
+    this.emit('drain', { by });
+    const ws = this.ws;
+    if (by === 'operator') {
+      // The relay already stopped notifying us and answers our spares.
+      this.spares?.retire();
+      this.settleDrain();
+    } else if (ws && ws.readyState === WebSocket.OPEN && this.grant.drain) {
+      ws.send(JSON.stringify({ op: 'drain' } satisfies ListenerOpMessage));
+      this.spares?.retire();
+      this.drainTimer = setTimeout(() => this.settleDrain(), DRAIN_ACK_TIMEOUT_MS);
+    } else if (ws) {
+      // A relay without drain: give the route back, so that its dialers are not left waiting on us.
+      this.stopSpares();
+      closeGracefully(ws);
+    } else {
+      this.settleDrain();
+    }
+  }
+
+  /** No notify message can come any more; spares the relay has not answered soon are dropped. */
+  private settleDrain(): void {
+    if (!this.draining || this.drainSettled) return;
+    this.drainSettled = true;
+    clearTimeout(this.drainTimer);
+    if (this.spares) {
+      this.drainTimer = setTimeout(() => {
+        this.stopSpares();
+        this.checkDrained();
+      }, SPARE_ANSWER_GRACE_MS);
+    }
+    this.checkDrained();
+  }
+
+  private checkDrained(): void {
+    if (!this.draining || !this.drainSettled || this.closing) return;
+    if (this.connections.size > 0 || this.dialBacksInFlight > 0 || this.spareCount > 0) return;
+    this.close();
   }
 
   private startPing(): void {
@@ -334,28 +423,14 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
   }
 }
 
-/** A notify message, or undefined for anything else (the original's `"id": false`, junk). */
-export function parseNotify(data: RawData): NotifyMessage | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(rawText(data));
-  } catch {
-    return undefined;
+/** A WebSocket close that does not wait more than CLOSE_GRACE_MS for the relay's answer. */
+function closeGracefully(ws: WebSocket): void {
+  if (ws.readyState === WebSocket.OPEN) {
+    ws.close(1000);
+    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+  } else if (ws.readyState !== WebSocket.CLOSED) {
+    ws.terminate();
   }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { ipaddr, id, timeout } = value as Record<string, unknown>;
-  if (typeof id !== 'string' || id === '' || /[\r\n]/.test(id)) return undefined;
-  return {
-    ipaddr: typeof ipaddr === 'string' ? ipaddr : '',
-    id,
-    timeout: typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0 ? timeout : 0,
-  };
-}
-
-function rawText(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
 }
 
 /** Creates a RemotedServer and starts listening on `url` (`rws://key@host[:port]/path` or `rwss://`). */

@@ -1,8 +1,8 @@
 /**
  * The client half of a WebRoute v1 upgrade (PROTOCOL.md 2 to 4), used by the
- * dialer and by the listener's dial-back alike: write the request, read the
- * answer, check the 101, and leave the socket as if nothing had been read
- * from it, with any bytes that came after the 101 back in front.
+ * dialer, the listener's dial-back and its spares alike: write the request,
+ * read the answer, check the 101, and leave the socket as if nothing had been
+ * read from it, with any bytes that came after the 101 back in front.
  */
 import type { Socket } from 'node:net';
 import {
@@ -13,6 +13,7 @@ import {
   HEADER_WEBROUTE_ACCEPT,
   WIRE_HEADER_FEATURES,
   WIRE_HEADER_API_KEY,
+  WIRE_HEADER_SPARE,
   WIRE_HEADER_WEBROUTE_ID,
   WIRE_HEADER_WEBROUTE_TIMEOUT,
   WIRE_HEADER_WEBROUTE_VERSION,
@@ -29,6 +30,14 @@ export interface WebRouteRequest {
   id: string;
   /** Sent as WebRoute-Timeout (seconds) when given. */
   timeoutSeconds?: number;
+  /** Extension: makes the request a spare of this listener id (X-Remoted-Spare), held by the relay until a dial comes. */
+  spareOf?: string;
+}
+
+/** What the relay's 101 said, for the callers that read extension headers (a spare's dialer address). */
+export interface WebRouteAnswer {
+  /** Lower-case names; repeated headers joined with ", ". */
+  headers: ReadonlyMap<string, string>;
 }
 
 interface ResponseHead {
@@ -37,8 +46,8 @@ interface ResponseHead {
   length: number;
 }
 
-export function webRouteRequestText({ url, id, timeoutSeconds }: WebRouteRequest): string {
-  for (const value of [url.key, url.path, url.hostHeader, id]) {
+export function webRouteRequestText({ url, id, timeoutSeconds, spareOf }: WebRouteRequest): string {
+  for (const value of [url.key, url.path, url.hostHeader, id, spareOf ?? '']) {
     // A CR or LF would let a URL write headers of its own.
     if (/[\r\n]/.test(value)) throw new RemotedError('protocol_error', 'Line breaks are not allowed in a key, path or id.');
   }
@@ -50,24 +59,25 @@ export function webRouteRequestText({ url, id, timeoutSeconds }: WebRouteRequest
     `${WIRE_HEADER_WEBROUTE_VERSION}: ${WEBROUTE_VERSION}\r\n` +
     `${WIRE_HEADER_WEBROUTE_ID}: ${id}\r\n`;
   if (timeoutSeconds !== undefined) text += `${WIRE_HEADER_WEBROUTE_TIMEOUT}: ${Math.ceil(timeoutSeconds)}\r\n`;
+  if (spareOf !== undefined) text += `${WIRE_HEADER_SPARE}: ${spareOf}\r\n`;
   // We keep bytes that come in the same read as the 101, so the relay need not hold them back (extension).
   text += `${WIRE_HEADER_FEATURES}: ${FEATURE_EARLY_DATA}\r\n`;
   return `${text}${WIRE_HEADER_API_KEY}: ${url.key}\r\n\r\n`;
 }
 
 /**
- * Resolves once the relay answered 101 with the right Sec-WebRoute-Accept;
- * rejects with the relay's refusal as a RemotedError (the socket is then
+ * Resolves once the relay answered 101 with the right Sec-WebRoute-Accept
+ * (with the 101's headers); rejects with the relay's refusal as a RemotedError (the socket is then
  * destroyed), or with the socket's own error. The socket is read through
  * 'readable' so that, once our listener is gone, it is back in its initial
  * mode: the next 'data' listener or pipe() starts the flow, unshifted bytes first.
  */
-export function upgradeToWebRoute(socket: Socket, request: WebRouteRequest): Promise<void> {
+export function upgradeToWebRoute(socket: Socket, request: WebRouteRequest): Promise<WebRouteAnswer> {
   return new Promise((resolve, reject) => {
     let received: Buffer = Buffer.alloc(0);
     let head: ResponseHead | undefined;
 
-    const done = (err?: Error, rest?: Buffer): void => {
+    const done = (err?: Error, rest?: Buffer, answer?: ResponseHead): void => {
       socket.off('readable', onReadable);
       socket.off('error', onError);
       socket.off('end', onEnd);
@@ -78,7 +88,7 @@ export function upgradeToWebRoute(socket: Socket, request: WebRouteRequest): Pro
         return;
       }
       if (rest && rest.length > 0) socket.unshift(rest);
-      resolve();
+      resolve({ headers: answer?.headers ?? new Map() });
     };
     const onError = (err: Error): void => done(err);
     const onClose = (): void => done(new RemotedError('protocol_error', 'The connection to the relay closed before it answered.'));
@@ -114,7 +124,7 @@ export function upgradeToWebRoute(socket: Socket, request: WebRouteRequest): Pro
       if (upgrade !== WEBROUTE_UPGRADE || accept !== webRouteAccept(request.id)) {
         return done(new RemotedError('protocol_error', 'The relay\'s 101 does not accept this WebRoute id.', 101));
       }
-      done(undefined, received.subarray(answer.length));
+      done(undefined, received.subarray(answer.length), answer);
     };
 
     socket.on('readable', onReadable);

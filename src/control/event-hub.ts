@@ -63,9 +63,12 @@ export class EventHub {
     return this.watchers.size;
   }
 
-  private publish(kind: EventKind): void {
+  /** `kind` is built only when someone watches: links open and close at thousands a second. */
+  private publish(kind: () => EventKind): void {
     // Numbered even with no watcher, so a sequence gap always means a drop.
-    const event: EventInit = { sequence: BigInt(++this.sequence), time: timestampNow(), kind };
+    const sequence = BigInt(++this.sequence);
+    if (this.watchers.size === 0) return;
+    const event: EventInit = { sequence, time: timestampNow(), kind: kind() };
     for (const watcher of [...this.watchers]) watcher(event);
   }
 
@@ -76,27 +79,27 @@ export class EventHub {
   }
 
   private readonly onRouteOpen = (route: RouteSnapshot): void =>
-    this.publish({ case: 'routeOpened', value: { route: this.liveRoute(route) ?? routeToProto(route) } });
+    this.publish(() => ({ case: 'routeOpened', value: { route: this.liveRoute(route) ?? routeToProto(route) } }));
 
   private readonly onRouteDrain = (route: RelayEventMap['route:drain'][0]): void =>
-    this.publish({
+    this.publish(() => ({
       case: 'routeDrainStarted',
       value: { route: this.liveRoute(route) ?? { ...routeToProto(route), state: RouteState.DRAINING }, by: drainedByToProto(route.by) },
-    });
+    }));
 
   private readonly onSlowDialback = (slow: RelayEventMap['dialback:slow'][0]): void =>
-    this.publish({ case: 'slowDialback', value: { route: routeName(slow.listenerId), path: slow.path } });
+    this.publish(() => ({ case: 'slowDialback', value: { route: routeName(slow.listenerId), path: slow.path } }));
 
   private readonly onRouteClose = (route: RelayEventMap['route:close'][0]): void =>
-    this.publish({ case: 'routeClosed', value: { route: routeToProto(route), reason: routeCloseReasonToProto(route.reason) } });
+    this.publish(() => ({ case: 'routeClosed', value: { route: routeToProto(route), reason: routeCloseReasonToProto(route.reason) } }));
 
   private readonly onLinkOpen = (link: LinkSnapshot): void =>
-    this.publish({ case: 'linkOpened', value: { link: linkSnapshotToProto(link) } });
+    this.publish(() => ({ case: 'linkOpened', value: { link: linkSnapshotToProto(link) } }));
 
   private readonly onLinkClose = (link: RelayEventMap['link:close'][0]): void =>
-    this.publish({ case: 'linkClosed', value: { link: linkSnapshotToProto(link), reason: linkCloseReasonToProto(link.reason) } });
+    this.publish(() => ({ case: 'linkClosed', value: { link: linkSnapshotToProto(link), reason: linkCloseReasonToProto(link.reason) } }));
 
-  private readonly onKeyCreate = (key: ApiKey): void => this.publish({ case: 'keyCreated', value: { key: keyToProto(key) } });
+  private readonly onKeyCreate = (key: ApiKey): void => this.publish(() => ({ case: 'keyCreated', value: { key: keyToProto(key) } }));
 
-  private readonly onKeyRevoke = (key: ApiKey): void => this.publish({ case: 'keyRevoked', value: { key: keyToProto(key) } });
+  private readonly onKeyRevoke = (key: ApiKey): void => this.publish(() => ({ case: 'keyRevoked', value: { key: keyToProto(key) } }));
 }

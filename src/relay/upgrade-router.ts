@@ -98,9 +98,13 @@ export class UpgradeRouter {
       requestedTimeoutSeconds: webRoute.requestedTimeoutSeconds,
       readsEarlyData: hasFeature(req.headers[HEADER_FEATURES], FEATURE_EARLY_DATA),
     };
-    if (key.role === 'client') return this.broker.dial(call);
     const spareOf = singleHeader(req, HEADER_SPARE);
-    if (spareOf !== undefined) return this.spares.accept(call, spareOf);
+    if (spareOf !== undefined) {
+      // A spare is a dial-back: only a server key valid for the path may open one.
+      if (key.role !== 'server') return replyError(socket, 'invalid_missing_apikey', 'Only a server key can open a spare.');
+      return this.spares.accept(call, spareOf);
+    }
+    if (key.role === 'client') return this.broker.dial(call);
     return this.broker.dialBack(call);
   }
 }

@@ -35,6 +35,11 @@ export function readAll(socket: Socket, timeoutMs = 10_000): Promise<Buffer> {
       clearTimeout(timer);
       reject(err);
     });
+    // Destroyed without a FIN (a test's cleanup): settle now rather than when the timer fires.
+    socket.once('close', () => {
+      clearTimeout(timer);
+      reject(new Error('closed before its end'));
+    });
   });
 }
 
@@ -54,6 +59,26 @@ export function readBytes(socket: Socket, length: number, timeoutMs = 5000): Pro
         clearTimeout(timer);
         socket.off('data', onData);
         resolve(Buffer.concat(chunks));
+      }
+    };
+    socket.on('data', onData);
+  });
+}
+
+/** Reads until what came so far ends with `suffix` (for answers of unknown length). */
+export function readUntil(socket: Socket, suffix: string, timeoutMs = 5000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let got = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      socket.off('data', onData);
+      reject(new Error(`no ${JSON.stringify(suffix)} within ${timeoutMs} ms; got ${JSON.stringify(got.toString('latin1'))}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      got = Buffer.concat([got, chunk]);
+      if (got.toString('latin1').endsWith(suffix)) {
+        clearTimeout(timer);
+        socket.off('data', onData);
+        resolve(got);
       }
     };
     socket.on('data', onData);

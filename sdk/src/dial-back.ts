@@ -1,0 +1,58 @@
+/**
+ * A listener's dial-back for one notify message (PROTOCOL.md 3): a new
+ * connection to the relay with the dialer's id and the server key, tried a
+ * few times when the relay cannot be reached (as the original SDK does).
+ */
+import type { Socket } from 'node:net';
+import { withDeadline } from './deadline';
+import { type NotifyMessage, RemotedError } from './protocol';
+import { openTransport, type RelayTlsOptions, transportReady } from './relay-transport';
+import type { RemotedUrl } from './urls';
+import { upgradeToWebRoute } from './webroute-upgrade';
+
+export interface DialBackOptions {
+  url: RemotedUrl;
+  tls: RelayTlsOptions | undefined;
+  attempts: number;
+  /** Wait before try n+1 is n times this. */
+  retryDelayMs: number;
+  /** Bound on each try, connect and handshake. */
+  handshakeTimeoutMs: number;
+  /** Sockets of tries in progress, so that the listener's close() can destroy them. */
+  inProgress: Set<Socket>;
+  /** True once the listener closes: no further try. */
+  stopped(): boolean;
+}
+
+/** The linked socket; undefined when the listener stopped first; throws the last try's error. */
+export async function dialBack(notify: NotifyMessage, options: DialBackOptions): Promise<Socket | undefined> {
+  let lastError: Error | undefined;
+  for (let attempt = 1; attempt <= options.attempts && !options.stopped(); attempt++) {
+    try {
+      return await openDialBack(notify, options);
+    } catch (err) {
+      lastError = err as Error;
+      // The relay answered: the dialer is gone or the key is refused; trying again changes nothing.
+      if (err instanceof RemotedError) break;
+      if (attempt < options.attempts) await new Promise((resolve) => setTimeout(resolve, options.retryDelayMs * attempt));
+    }
+  }
+  if (lastError && !options.stopped()) throw lastError;
+  return undefined;
+}
+
+function openDialBack(notify: NotifyMessage, options: DialBackOptions): Promise<Socket> {
+  const { url, tls, handshakeTimeoutMs, inProgress } = options;
+  return withDeadline({ timeoutMs: handshakeTimeoutMs }, async (track) => {
+    const socket = openTransport(url, tls);
+    track(socket);
+    inProgress.add(socket);
+    try {
+      await transportReady(socket, url);
+      await upgradeToWebRoute(socket, { url, id: notify.id, timeoutSeconds: notify.timeout > 0 ? notify.timeout : undefined });
+      return socket;
+    } finally {
+      inProgress.delete(socket);
+    }
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * Listener features (docs/protocol.md, "Extension: listener features"): what
+ * a listener asks for on its WebSocket upgrade and what the relay's 101 grants.
+ * A relay that grants nothing (the original) leaves the listener on the base
+ * protocol: no drain frame, no spares.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { FEATURE_DRAIN, FEATURE_SPARE, HEADER_FEATURES, HEADER_LISTENER_ID, HEADER_SPARES, hasFeature } from './protocol';
+
+export interface ListenerGrant {
+  /** X-Remoted-Listener-ID: what a spare names in X-Remoted-Spare. */
+  listenerId: string | undefined;
+  /** The relay takes {"op":"drain"} and tells us when an operator drains us. */
+  drain: boolean;
+  /** Most spares this listener may hold; 0 when `spare` was not granted. */
+  spares: number;
+}
+
+export const NO_GRANT: ListenerGrant = { listenerId: undefined, drain: false, spares: 0 };
+
+/** The X-Remoted-Features value of the upgrade: drain always, spare only when we would hold any. */
+export function requestedFeatures(spares: number): string {
+  return spares > 0 ? `${FEATURE_DRAIN}, ${FEATURE_SPARE}` : FEATURE_DRAIN;
+}
+
+/** Reads the grant from the 101's headers (Node's lower-case names). */
+export function readGrant(headers: IncomingHttpHeaders): ListenerGrant {
+  const features = headers[HEADER_FEATURES];
+  const listenerId = single(headers[HEADER_LISTENER_ID]);
+  // A listener id with a line break could not be sent back in a header: no spares then.
+  const usableId = listenerId !== undefined && listenerId !== '' && !/[\r\n]/.test(listenerId) ? listenerId : undefined;
+  const sparesText = single(headers[HEADER_SPARES]) ?? '';
+  const spares = /^\d{1,9}$/.test(sparesText) ? Number(sparesText) : 0;
+  return {
+    listenerId: usableId,
+    drain: hasFeature(features, FEATURE_DRAIN),
+    spares: hasFeature(features, FEATURE_SPARE) && usableId !== undefined ? spares : 0,
+  };
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

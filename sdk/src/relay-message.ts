@@ -1,0 +1,64 @@
+/**
+ * What a listener reads on its WebSocket: notify messages (PROTOCOL.md 2)
+ * and, from a relay that granted listener features, extension frames with an
+ * `op` member (docs/protocol.md, listener features). Notify messages never
+ * have an `op`, so one JSON parse tells them apart.
+ */
+import type { RawData } from 'ws';
+import type { ListenerOpMessage, NotifyMessage } from './protocol';
+
+export type RelayMessage =
+  | { kind: 'notify'; notify: NotifyMessage }
+  | { kind: 'op'; op: ListenerOpMessage }
+  /** Junk, the original's `"id": false`, or an op we do not know: a listener ignores them. */
+  | { kind: 'ignored' };
+
+const IGNORED: RelayMessage = { kind: 'ignored' };
+
+export function parseRelayMessage(data: RawData): RelayMessage {
+  const value = parseJsonObject(rawText(data));
+  if (!value) return IGNORED;
+  if ('op' in value) {
+    const op = opMessage(value);
+    return op ? { kind: 'op', op } : IGNORED;
+  }
+  const notify = notifyMessage(value);
+  return notify ? { kind: 'notify', notify } : IGNORED;
+}
+
+/** A notify message, or undefined for anything else (the original's `"id": false`, junk, an extension frame). */
+export function parseNotify(data: RawData): NotifyMessage | undefined {
+  const message = parseRelayMessage(data);
+  return message.kind === 'notify' ? message.notify : undefined;
+}
+
+function notifyMessage(value: Record<string, unknown>): NotifyMessage | undefined {
+  const { ipaddr, id, timeout } = value;
+  if (typeof id !== 'string' || id === '' || /[\r\n]/.test(id)) return undefined;
+  return {
+    ipaddr: typeof ipaddr === 'string' ? ipaddr : '',
+    id,
+    timeout: typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0 ? timeout : 0,
+  };
+}
+
+function opMessage(value: Record<string, unknown>): ListenerOpMessage | undefined {
+  if (value.op === 'drain') return { op: 'drain' };
+  if (value.op === 'draining' && (value.by === 'listener' || value.by === 'operator')) return { op: 'draining', by: value.by };
+  return undefined;
+}
+
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined; // not JSON: nothing the protocol sends
+  }
+}
+
+function rawText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
