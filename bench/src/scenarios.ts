@@ -55,13 +55,14 @@ export async function throughput(target: Target, bytes: number, streams: number)
   return { mbPerS: (perStream * streams) / MB / seconds, cpuPerGiB };
 }
 
+const FIRST_BYTE = Buffer.from('x');
+
 /** Dial (or connect) to the first echoed byte, one link after another: µs each. */
 export async function setupLatencies(target: Target, count: number): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < count; i++) {
     const started = performance.now();
-    const socket = await target.connect('echo');
-    socket.write('x');
+    const socket = await target.connectSending('echo', FIRST_BYTE);
     await readExactly(socket, 1);
     samples.push((performance.now() - started) * 1000);
     socket.destroy();
@@ -77,8 +78,7 @@ export async function linksPerSecond(target: Target, concurrency: number, total:
     Array.from({ length: concurrency }, async () => {
       while (started < total) {
         started++;
-        const socket = await target.connect('echo');
-        socket.write('x');
+        const socket = await target.connectSending('echo', FIRST_BYTE);
         await readExactly(socket, 1);
         socket.destroy();
       }

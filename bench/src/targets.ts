@@ -24,6 +24,12 @@ export interface Target {
   /** The relay process whose RSS and CPU are measured, if any. */
   relayPid: number | undefined;
   connect(route: Route): Promise<Socket>;
+  /**
+   * A link whose first bytes go out as early as the target's protocol allows:
+   * plain TCP writes them the moment it is connected; remoted sends them with
+   * the WebRoute request (`dial(url, { earlyData })`), before its 101.
+   */
+  connectSending(route: Route, first: Buffer): Promise<Socket>;
 }
 
 export interface Testbed {
@@ -31,9 +37,12 @@ export interface Testbed {
   stop(): Promise<void>;
 }
 
-function tcpConnect(port: number): Promise<Socket> {
+function tcpConnect(port: number, first?: Buffer): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true, noDelay: true }, () => resolve(socket));
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true, noDelay: true }, () => {
+      if (first) socket.write(first);
+      resolve(socket);
+    });
     socket.once('error', reject);
   });
 }
@@ -62,17 +71,41 @@ export async function startTestbed(relayNodeArgs: readonly string[] = []): Promi
   );
   children.push(sparesListener as Child<unknown>);
   if (sparesListener.info.spares !== BENCH_SPARES) throw new Error(`the relay granted ${sparesListener.info.spares} of ${BENCH_SPARES} spares`);
-  const dialRemoted = async (path: string): Promise<Socket> => {
-    const socket = await dial(`rwr://${keys.client}@127.0.0.1:${relayPort}/${path}`);
+  const dialRemoted = async (path: string, earlyData?: Buffer): Promise<Socket> => {
+    const socket = await dial(`rwr://${keys.client}@127.0.0.1:${relayPort}/${path}`, { earlyData });
     socket.setNoDelay(true);
     return socket;
   };
 
   const targets: Target[] = [
-    { name: 'direct', scenarios: 'all', relayPid: undefined, connect: (route) => tcpConnect(servers.info[route]) },
-    { name: 'baseline', scenarios: 'all', relayPid: baseline.pid, connect: (route) => tcpConnect(baseline.info[route]) },
-    { name: 'remoted', scenarios: 'all', relayPid: relayChild.pid, connect: (route) => dialRemoted(route) },
-    { name: 'remoted_spares', scenarios: 'links', relayPid: relayChild.pid, connect: (route) => dialRemoted(`spares-${route}`) },
+    {
+      name: 'direct',
+      scenarios: 'all',
+      relayPid: undefined,
+      connect: (route) => tcpConnect(servers.info[route]),
+      connectSending: (route, first) => tcpConnect(servers.info[route], first),
+    },
+    {
+      name: 'baseline',
+      scenarios: 'all',
+      relayPid: baseline.pid,
+      connect: (route) => tcpConnect(baseline.info[route]),
+      connectSending: (route, first) => tcpConnect(baseline.info[route], first),
+    },
+    {
+      name: 'remoted',
+      scenarios: 'all',
+      relayPid: relayChild.pid,
+      connect: (route) => dialRemoted(route),
+      connectSending: (route, first) => dialRemoted(route, first),
+    },
+    {
+      name: 'remoted_spares',
+      scenarios: 'links',
+      relayPid: relayChild.pid,
+      connect: (route) => dialRemoted(`spares-${route}`),
+      connectSending: (route, first) => dialRemoted(`spares-${route}`, first),
+    },
   ];
   return {
     targets,

@@ -32,6 +32,8 @@ export interface WebRouteRequest {
   timeoutSeconds?: number;
   /** Extension: makes the request a spare of this listener id (X-Remoted-Spare), held by the relay until a dial comes. */
   spareOf?: string;
+  /** Bytes written right behind the request head, in the same write: the relay delivers them first once linked. */
+  earlyData?: Buffer;
 }
 
 /** What the relay's 101 said, for the callers that read extension headers (a spare's dialer address). */
@@ -131,7 +133,8 @@ export function upgradeToWebRoute(socket: Socket, request: WebRouteRequest): Pro
     socket.on('error', onError);
     socket.on('end', onEnd);
     socket.on('close', onClose);
-    socket.write(webRouteRequestText(request));
+    const text = webRouteRequestText(request);
+    socket.write(request.earlyData && request.earlyData.length > 0 ? Buffer.concat([Buffer.from(text, 'latin1'), request.earlyData]) : text);
   });
 }
 

@@ -93,6 +93,17 @@ describe('listen and dial through the relay', () => {
     expect((await readBytes(link, 11)).toString()).toBe('EARLY-BYTES');
   });
 
+  it('dial({ earlyData }): the bytes go with the request, reach the listener first, and the echo follows the 101', async () => {
+    const srv = await listening('/early-dial');
+    echoConnections(srv);
+    const payload = Buffer.concat([Buffer.from('HELLO '), Buffer.alloc(30_000, 0x7a)]);
+    const socket = await dial(relay.url('rwr', '/early-dial'), { earlyData: payload });
+    open.push(socket);
+    expect((await readBytes(socket, payload.length)).equals(payload)).toBe(true);
+    socket.end('and the rest');
+    expect((await readAll(socket)).toString()).toBe('and the rest');
+  });
+
   it('dialer: bytes that come right behind the 101 reach the application', async () => {
     const srv = await listening('/greet');
     // The listener's application writes at once, before the dialer wrote anything.
