@@ -87,3 +87,37 @@ describe('Prometheus metrics', () => {
   });
 });
 
+
+describe('Prometheus metrics of pools and spares', () => {
+  it('shows the spares held and counts the slow dial-backs of a pool', async () => {
+    const relay = await startRelay({ metrics: { port: 0 }, routes: { policy: 'pool', poolDialbackDeadlineMs: 100 } });
+    const features = { headers: { 'X-Remoted-Features': 'spare' } };
+    const spareHolder = await TestListener.openUrl(`ws://127.0.0.1:${relay.port}/pool`, relay.keys.server, features);
+    const silent = await TestListener.open(relay.port, '/pool', relay.keys.server);
+    try {
+      const spareId = String(spareHolder.upgradeHeaders['x-remoted-listener-id']);
+      const spare = rawRequest(relay.port, '/pool', { headers: webRouteHeaders(relay.keys.server, undefined, { 'X-Remoted-Spare': spareId }) });
+      await waitFor(() => relay.app.get(RelayService).spareCount === 1, 'spare held');
+      const held = await getText(relay.metricsPort!, '/metrics');
+      expect(sample(held.body, 'remoted_spares')).toBe(1);
+      expect(sample(held.body, 'remoted_listeners')).toBe(2);
+
+      // The first dial takes the spare; the second goes to the member with no link, which never dials back.
+      const first = startDial(relay.port, '/pool', relay.keys.client);
+      expect((await first.response).status).toBe(101);
+      expect((await spare).status).toBe(101);
+      const second = startDial(relay.port, '/pool', relay.keys.client);
+      const told = await silent.nextNotice();
+      const retold = await spareHolder.nextNotice();
+      expect(retold.id).toBe(told.id);
+      const after = await getText(relay.metricsPort!, '/metrics');
+      expect(sample(after.body, 'remoted_spares')).toBe(0);
+      expect(sample(after.body, 'remoted_slow_dialbacks_total')).toBe(1);
+      second.response.catch(() => undefined);
+    } finally {
+      await spareHolder.close();
+      await silent.close();
+      await relay.close();
+    }
+  });
+});
