@@ -78,6 +78,8 @@ export interface Config {
   grpc: GrpcConfig;
   /** Ms linked pairs get to finish at shutdown before they are closed. */
   shutdownGraceMs: number;
+  /** 1: busy links of plain TCP sockets move to a splice worker process (src/relay/splice/); 0: every link stays in the relay. */
+  spliceWorkers: number;
   /** TLS on the data port when both files are given; reloaded on SIGHUP and when either file changes. */
   tls: TlsFiles;
   /** Comma-separated addresses / CIDRs whose X-Forwarded-For / X-Real-IP are believed. */
@@ -129,6 +131,7 @@ export const DEFAULT_CONFIG: Config = {
   routes: { policy: 'exclusive', poolSize: 8, poolDialbackDeadlineMs: 2000, sparesPerListener: 16, sparesPerRoute: 64, spareMaxAgeSeconds: 120 },
   grpc: { host: '127.0.0.1', port: 37792 },
   shutdownGraceMs: 10_000,
+  spliceWorkers: 1,
   tls: {},
   proxyProtocol: false,
   metrics: { host: '127.0.0.1' },

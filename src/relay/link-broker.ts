@@ -165,6 +165,7 @@ export class LinkBroker {
         listener: { socket: pair.listener.socket, head: pair.listener.head, receiveDelayMs: delayFor(pair.listener) },
         idleTimeoutMs: pair.idleTimeoutMs,
         now: this.ctx.now(),
+        splice: this.ctx.splice,
       },
       this.onLinkClosed,
     );

@@ -3,8 +3,13 @@
  * ways and passes a FIN on as a FIN (half-close); nothing of ours runs per
  * chunk. An error on either side destroys both. Byte counts are read from the
  * sockets' own counters when asked.
+ *
+ * With a splice pool (src/relay/splice/), a busy link of plain TCP sockets
+ * moves to a lean worker process: the Link stays here, with the same
+ * methods, and learns the worker's counts and its close by message.
  */
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { LinkCloseReason, LinkSnapshot } from './relay-events';
 
 export interface LinkSide {
@@ -26,6 +31,34 @@ export interface LinkInit {
   listener: LinkSide;
   idleTimeoutMs: number;
   now: number;
+  /** Where a busy link may move (none: it stays in this process). */
+  splice?: SpliceHost;
+}
+
+/** What a Link needs of the splice pool (SplicePool). */
+export interface SpliceHost {
+  /** Starts watching a link that could move; the host calls `prepareMove` once it is busy. */
+  watch(link: Link): void;
+  /** The link closed or can no longer move. */
+  unwatch(link: Link): void;
+  /** Closes a link that moved, in its worker. */
+  destroyMoved(link: Link): void;
+}
+
+/** A link's sockets on their way to a worker, with what was read from each and not written yet. */
+export interface LinkMove {
+  dialer: Socket;
+  listener: Socket;
+  /** Bytes for the dialer before anything else (read from the listener). */
+  firstToDialer: Buffer;
+  firstToListener: Buffer;
+}
+
+/** Counts of the part of a link that a worker relays. */
+export interface MovedCounts {
+  toDialer: number;
+  toListener: number;
+  read: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -46,6 +79,40 @@ function onLinkedSocketClose(this: LinkedSocket): void {
   this[kLink]?.sideClosed(this);
 }
 
+/** The libuv stream under a plain TCP socket; Node's own (not public) API, used only to stop reading before a move. */
+interface TcpHandle {
+  readStop(): number;
+  reading?: boolean;
+}
+
+function tcpHandleOf(socket: Socket): TcpHandle | undefined {
+  const handle = (socket as unknown as { _handle?: TcpHandle & object | null })._handle;
+  return handle && handle.constructor.name === 'TCP' && typeof handle.readStop === 'function' ? handle : undefined;
+}
+
+/** Only a plain TCP socket can move to another process: not TLS, not a stream made in JS. */
+function canMoveSocket(socket: Socket): boolean {
+  return !(socket instanceof TLSSocket) && tcpHandleOf(socket) !== undefined;
+}
+
+/** A FIN came in (maybe not read yet) or the socket ended its side: no longer a plain two-way link. */
+function halfClosed(socket: Socket): boolean {
+  const state = (socket as unknown as { _readableState?: { ended?: boolean } })._readableState;
+  return state?.ended === true || socket.writableEnded || socket.destroyed;
+}
+
+/** Takes what the socket read and was not relayed yet, then stops its reading. Nothing may run in between. */
+function stopReading(socket: Socket): Buffer {
+  const buffered = socket.readableLength > 0 ? (socket.read() as Buffer | null) : null;
+  const handle = tcpHandleOf(socket)!;
+  handle.readStop();
+  // Marked as reading, so the stream does not start it again before the socket moves.
+  handle.reading = true;
+  return buffered ?? EMPTY;
+}
+
+type LinkState = 'local' | 'pausing' | 'moved';
+
 export class Link {
   readonly id: string;
   readonly since: Date;
@@ -60,6 +127,13 @@ export class Link {
   private closeReason: LinkCloseReason | undefined;
   private closedSides = 0;
   private readonly delayTimers: NodeJS.Timeout[] = [];
+  /** Directions relaying (each starts after its side's receive delay). */
+  private piping = 0;
+  private state: LinkState = 'local';
+  /** Once moved: counts here at the move, and the worker's latest. */
+  private readonly atMove: MovedCounts = { toDialer: 0, toListener: 0, read: 0 };
+  private readonly inWorker: MovedCounts = { toDialer: 0, toListener: 0, read: 0 };
+  private closeReported = false;
 
   constructor(
     private readonly init: LinkInit,
@@ -91,29 +165,46 @@ export class Link {
     }
     this.relay(dialer, listener, this.init.listener.receiveDelayMs);
     this.relay(listener, dialer, this.init.dialer.receiveDelayMs);
+    if (this.init.splice && canMoveSocket(dialer) && canMoveSocket(listener)) this.init.splice.watch(this);
   }
 
   private relay(from: Socket, to: Socket, delayMs: number): void {
     if (delayMs <= 0) {
       from.pipe(to);
+      this.piping++;
       return;
     }
     const timer = setTimeout(() => {
-      if (!from.destroyed && !to.destroyed) from.pipe(to);
+      if (from.destroyed || to.destroyed) return;
+      from.pipe(to);
+      this.piping++;
     }, delayMs);
     this.delayTimers.push(timer.unref());
   }
 
   get bytesToListener(): number {
+    if (this.state === 'moved') return this.atMove.toListener + this.inWorker.toListener;
     return this.listener.bytesWritten - this.listenerWrittenBase;
   }
 
   get bytesToDialer(): number {
+    if (this.state === 'moved') return this.atMove.toDialer + this.inWorker.toDialer;
     return this.dialer.bytesWritten - this.dialerWrittenBase;
   }
 
+  /** Bytes read from both sides so far: what the idle check and the splice pool watch. */
+  get bytesRead(): number {
+    if (this.state === 'moved') return this.atMove.read + this.inWorker.read;
+    return this.dialer.bytesRead + this.listener.bytesRead;
+  }
+
   get isClosed(): boolean {
-    return this.closedSides === 2;
+    return this.state === 'moved' ? this.closeReported : this.closedSides === 2;
+  }
+
+  /** Whether the link relays in a splice worker. */
+  get isMoved(): boolean {
+    return this.state === 'moved';
   }
 
   /** Ms since a byte last moved either way, as seen by the last `checkIdle`. */
@@ -123,7 +214,7 @@ export class Link {
 
   /** Called by the sweeper: closes the link once nothing moved for its idle timeout. */
   checkIdle(now: number): void {
-    const total = this.dialer.bytesRead + this.listener.bytesRead;
+    const total = this.bytesRead;
     if (total !== this.lastActivityTotal) {
       this.lastActivityTotal = total;
       this.lastActivityAt = now;
@@ -136,6 +227,8 @@ export class Link {
   destroy(reason: LinkCloseReason): void {
     this.closeReason ??= reason;
     for (const timer of this.delayTimers) clearTimeout(timer);
+    // Moved: the worker closes its sockets; this process's copies go when it reports (they may still be on their way).
+    if (this.state === 'moved') return this.init.splice?.destroyMoved(this);
     this.dialer.destroy();
     this.listener.destroy();
   }
@@ -163,6 +256,108 @@ export class Link {
   sideClosed(closed: Socket): void {
     const other = closed === this.dialer ? this.listener : this.dialer;
     if (!closed.readableEnded || !other.readableEnded) other.destroy();
-    if (++this.closedSides === 2) this.onClosed(this, this.closeReason ?? 'closed');
+    if (++this.closedSides === 2) {
+      this.init.splice?.unwatch(this);
+      this.onClosed(this, this.closeReason ?? 'closed');
+    }
+  }
+
+  /** Both directions relay and neither has seen a FIN: the sockets could move now. */
+  get canMove(): boolean {
+    return this.state === 'local' && this.piping === 2 && this.closeReason === undefined && !halfClosed(this.dialer) && !halfClosed(this.listener);
+  }
+
+  /**
+   * First step of a move: stops relaying here and calls `ready` once every
+   * byte this process took on for either side has been written (at once if
+   * none is pending, as is usual). Bytes read meanwhile wait in the sockets
+   * (and the kernel) for `takeSockets`. A peer may not read until its own
+   * writes go through, which they do not while paused: the caller gives up
+   * with `stayHere` if `ready` is slow to come.
+   */
+  prepareMove(ready: () => void): void {
+    if (!this.canMove) return;
+    this.state = 'pausing';
+    const { dialer, listener } = this;
+    for (const socket of [dialer, listener]) {
+      socket.unpipe();
+      socket.pause();
+    }
+    let waiting = 2;
+    const flushed = (): void => {
+      if (--waiting === 0) ready();
+    };
+    // A write's callback runs once every write before it is done: an empty one marks the end of what pipe() wrote.
+    for (const socket of [dialer, listener]) {
+      if (socket.writableLength === 0) flushed();
+      else socket.write(EMPTY, flushed);
+    }
+  }
+
+  /**
+   * Second step: if the link is still whole, hands its sockets over (reading
+   * stopped, what they read taken out) and from now on counts and closes
+   * through the splice host; otherwise relays here again and returns
+   * undefined. Runs in one go: the caller sends the sockets before
+   * anything else runs.
+   */
+  takeSockets(): LinkMove | undefined {
+    const { dialer, listener } = this;
+    if (this.state !== 'pausing') return undefined;
+    if (this.closeReason !== undefined || halfClosed(dialer) || halfClosed(listener) || dialer.writableLength + listener.writableLength > 0) {
+      // Closing or half-closed meanwhile: it stays, as it was.
+      this.stayHere();
+      return undefined;
+    }
+    this.atMove.toDialer = this.bytesToDialer;
+    this.atMove.toListener = this.bytesToListener;
+    this.atMove.read = this.bytesRead;
+    const firstToListener = stopReading(dialer);
+    const firstToDialer = stopReading(listener);
+    // Their close is the worker's to report now; an error still destroys the link (in the worker).
+    dialer.off('close', onLinkedSocketClose);
+    listener.off('close', onLinkedSocketClose);
+    this.state = 'moved';
+    return { dialer, listener, firstToDialer, firstToListener };
+  }
+
+  /** Gives up a move begun with `prepareMove`: relays here again, for good. */
+  stayHere(): void {
+    if (this.state !== 'pausing') return;
+    this.state = 'local';
+    const { dialer, listener } = this;
+    if (!dialer.destroyed && !listener.destroyed) {
+      dialer.pipe(listener);
+      listener.pipe(dialer);
+    }
+  }
+
+  /**
+   * The worker has both sockets: this process lets go of its copies (closing
+   * a descriptor the worker also holds ends nothing) and of its handlers.
+   */
+  releaseSockets(): void {
+    for (const socket of [this.dialer, this.listener]) {
+      socket.off('error', onLinkedSocketError);
+      delete (socket as LinkedSocket)[kLink];
+      socket.destroy();
+    }
+  }
+
+  /** The worker's latest counts of this link. */
+  updateMovedCounts(counts: MovedCounts): void {
+    this.inWorker.toDialer = counts.toDialer;
+    this.inWorker.toListener = counts.toListener;
+    this.inWorker.read = counts.read;
+  }
+
+  /** Both sides closed in the worker (or the worker is gone: `error`). */
+  movedClosed(counts: MovedCounts | undefined, error: boolean): void {
+    if (this.closeReported) return;
+    this.closeReported = true;
+    if (counts) this.updateMovedCounts(counts);
+    if (error) this.closeReason ??= 'error';
+    this.releaseSockets();
+    this.onClosed(this, this.closeReason ?? 'closed');
   }
 }

@@ -27,6 +27,7 @@ import { RelayEvents } from './relay-events';
 import { RelaySweeper } from './relay-sweeper';
 import type { RouteRegistry } from './route-registry';
 import { SocketTracker } from './socket-tracker';
+import { SplicePool } from './splice/splice-pool';
 import { SpareAcceptor } from './spare-acceptor';
 import { SparePool } from './spare-pool';
 import { TlsFileWatcher } from './tls-file-watcher';
@@ -57,7 +58,8 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(LOGGER) private readonly log: Logger,
     private readonly adapterHost: HttpAdapterHost,
   ) {
-    this.ctx = { config, registry, spares: new SparePool(), events, log, now: Date.now };
+    const splice = config.spliceWorkers > 0 ? new SplicePool({ log }) : undefined;
+    this.ctx = { config, registry, spares: new SparePool(), events, log, now: Date.now, splice };
     this.acceptor = new ListenerAcceptor(this.ctx);
     const throttle = new AuthThrottle({
       limit: config.limits.authFailureLimit,
@@ -154,6 +156,8 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     for (const link of [...registry.links()]) link.destroy('shutdown');
     for (let waited = 0; this.tracker.size > 0 && waited < SHUTDOWN_SETTLE_MS; waited += 10) await delay(10);
     this.tracker.destroyAll();
+    // After the links: a worker that still had any would close them as errors.
+    this.ctx.splice?.close();
     this.acceptor.close();
     this.server?.off('upgrade', this.router.handle);
   }

@@ -16,6 +16,8 @@ import { ChildSet, freePort, MIB, rssOf, startRelayProcess, within } from './hel
 const TOTAL_BYTES = 1024 * MIB;
 const CHUNK_BYTES = MIB;
 const MAX_RELAY_GROWTH_BYTES = 64 * MIB;
+/** The busy link moves to the relay's splice worker, a Node process of its own (~45 MiB before it holds anything), counted with the relay. */
+const SPLICE_WORKER_ALLOWANCE = 64 * MIB;
 
 describe('a dialer that never reads', () => {
   const children = new ChildSet();
@@ -129,9 +131,9 @@ describe('a dialer that never reads', () => {
     );
     // Held back well before the end: the bytes in flight are socket buffers, not relay memory.
     expect(writtenAtStall).toBeLessThan(MAX_RELAY_GROWTH_BYTES);
-    expect(stalledPeak - relayRssAtLink).toBeLessThan(MAX_RELAY_GROWTH_BYTES);
+    expect(stalledPeak - relayRssAtLink).toBeLessThan(MAX_RELAY_GROWTH_BYTES + SPLICE_WORKER_ALLOWANCE);
     // While bytes flow, garbage waits for GC: a looser bound, still far below what was sent.
-    expect(transferPeak - relayRssAtLink).toBeLessThan(2 * MAX_RELAY_GROWTH_BYTES);
+    expect(transferPeak - relayRssAtLink).toBeLessThan(2 * MAX_RELAY_GROWTH_BYTES + SPLICE_WORKER_ALLOWANCE);
     expect(received).toBe(TOTAL_BYTES);
     expect(got).toBe(sent);
   });

@@ -153,10 +153,27 @@ export async function startRelayProcess(children: ChildSet, opts: RelayProcessOp
 }
 
 /** Resident set size of a process, from /proc (Linux). */
+/** RSS of the process and its live children (the relay's splice worker holds link buffers too). */
 export function rssOf(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!match) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(match[1]) * 1024;
+  let total = Number(match[1]) * 1024;
+  for (const child of childPids(pid)) {
+    try {
+      total += rssOf(child);
+    } catch {
+      // It exited meanwhile.
+    }
+  }
+  return total;
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter((s) => s !== '').map(Number);
+  } catch {
+    return [];
+  }
 }
 
 export const MIB = 1024 * 1024;
