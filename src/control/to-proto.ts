@@ -10,7 +10,7 @@ import type { LinkSchema } from '@remoted/sdk/gen/remoted/admin/v1/link_pb';
 import type { RouteSchema } from '@remoted/sdk/gen/remoted/admin/v1/route_pb';
 import type { ApiKey } from '../keys/api-key';
 import type { Link } from '../relay/link';
-import type { LinkSnapshot, RouteSnapshot } from '../relay/relay-events';
+import { type LinkSnapshot, type RouteSnapshot, routeSnapshotOf } from '../relay/relay-events';
 import type { RouteListener, RouteRegistry } from '../relay/route-registry';
 import { roleToProto, routePolicyToProto, routeStateToProto } from './proto-enums';
 import { keyName, linkName, routeName } from './resource-names';
@@ -63,10 +63,6 @@ export function routeCounters(registry: RouteRegistry): Map<string, RouteCounter
     counters.bytesToDialers += snapshot.bytesToDialer;
   }
   return byListener;
-}
-
-export function routeSnapshotOf(listener: RouteListener): RouteSnapshot {
-  return { listenerId: listener.id, path: listener.path, keyId: listener.keyId, listenerAddress: listener.address, since: listener.since };
 }
 
 /** A route from an event's snapshot: what stays true once its listener has gone. */

@@ -17,7 +17,7 @@ import { replyError } from './http-reply';
 import { ListenerConnection, type ListenerHooks } from './listener-connection';
 import { offerElsewhereOrEnd } from './redirect-dialer';
 import type { RelayContext } from './relay-context';
-import type { RouteCloseReason } from './relay-events';
+import { type RouteCloseReason, routeSnapshotOf } from './relay-events';
 import { admitListener } from './route-admission';
 import type { DrainedBy } from './route-registry';
 
@@ -64,7 +64,7 @@ export class ListenerAcceptor {
         const listener = new ListenerConnection({ id, path, keyId: key.id, address, policy, features }, ws, this.hooks);
         registry.addListener(listener);
         this.ctx.log.info({ listener: id, route: path, key: key.id, address, policy, features }, 'listener opened');
-        this.ctx.events.emit('route:open', { listenerId: id, path, keyId: key.id, listenerAddress: address, since: listener.since });
+        this.ctx.events.emit('route:open', routeSnapshotOf(listener));
         for (const replaced of admission.replaces) replaced.close('replaced');
       });
     } finally {
@@ -99,26 +99,12 @@ export class ListenerAcceptor {
       const told = [...registry.waitingDialersOn(listener.path)].filter((dialer) => dialer.listenerId === listener.id);
       for (const dialer of told) offerElsewhereOrEnd(this.ctx, dialer);
       this.ctx.log.info({ listener: listener.id, route: listener.path, reason, dialersMoved: told.length }, 'listener closed');
-      this.ctx.events.emit('route:close', {
-        listenerId: listener.id,
-        path: listener.path,
-        keyId: listener.keyId,
-        listenerAddress: listener.address,
-        since: listener.since,
-        reason,
-      });
+      this.ctx.events.emit('route:close', { ...routeSnapshotOf(listener), reason });
     },
     onDrained: (listener: ListenerConnection, by: DrainedBy): void => {
       for (const spare of this.ctx.spares.removeListener(listener.id)) spare.answerListenerGone();
       this.ctx.log.info({ listener: listener.id, route: listener.path, by, links: listener.activeLinks }, 'listener draining');
-      this.ctx.events.emit('route:drain', {
-        listenerId: listener.id,
-        path: listener.path,
-        keyId: listener.keyId,
-        listenerAddress: listener.address,
-        since: listener.since,
-        by,
-      });
+      this.ctx.events.emit('route:drain', { ...routeSnapshotOf(listener), by });
     },
     spareCount: (listener: ListenerConnection): number => this.ctx.spares.countFor(listener.id),
   };

@@ -13,6 +13,11 @@ export interface RouteSnapshot {
   since: Date;
 }
 
+/** What an event tells of a listener: plain values, never the connection. */
+export function routeSnapshotOf(listener: { id: string; path: string; keyId: string; address: string; since: Date }): RouteSnapshot {
+  return { listenerId: listener.id, path: listener.path, keyId: listener.keyId, listenerAddress: listener.address, since: listener.since };
+}
+
 export interface LinkSnapshot {
   linkId: string;
   path: string;
