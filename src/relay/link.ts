@@ -63,6 +63,9 @@ export interface MovedCounts {
 
 const EMPTY = Buffer.alloc(0);
 
+/** Bytes between two sweeps that make a link worth watching for a move again. */
+const BUSY_SINCE_SWEEP_BYTES = 256 * 1024;
+
 /**
  * The link a socket belongs to. Its handlers are shared functions that find
  * the link through this, rather than closures per socket (as ws does):
@@ -130,6 +133,8 @@ export class Link {
   /** Directions relaying (each starts after its side's receive delay). */
   private piping = 0;
   private state: LinkState = 'local';
+  /** Both sockets are plain TCP and there is a splice pool. */
+  private movable = false;
   /** Once moved: counts here at the move, and the worker's latest. */
   private readonly atMove: MovedCounts = { toDialer: 0, toListener: 0, read: 0 };
   private readonly inWorker: MovedCounts = { toDialer: 0, toListener: 0, read: 0 };
@@ -165,7 +170,8 @@ export class Link {
     }
     this.relay(dialer, listener, this.init.listener.receiveDelayMs);
     this.relay(listener, dialer, this.init.dialer.receiveDelayMs);
-    if (this.init.splice && canMoveSocket(dialer) && canMoveSocket(listener)) this.init.splice.watch(this);
+    this.movable = this.init.splice !== undefined && canMoveSocket(dialer) && canMoveSocket(listener);
+    if (this.movable) this.init.splice?.watch(this);
   }
 
   private relay(from: Socket, to: Socket, delayMs: number): void {
@@ -216,6 +222,8 @@ export class Link {
   checkIdle(now: number): void {
     const total = this.bytesRead;
     if (total !== this.lastActivityTotal) {
+      // Busy again (or still): the splice pool watches it closely for a while.
+      if (this.movable && this.state === 'local' && total - this.lastActivityTotal >= BUSY_SINCE_SWEEP_BYTES) this.init.splice?.watch(this);
       this.lastActivityTotal = total;
       this.lastActivityAt = now;
     } else if (now - this.lastActivityAt >= this.idleTimeoutMs) {
@@ -264,7 +272,7 @@ export class Link {
 
   /** Both directions relay and neither has seen a FIN: the sockets could move now. */
   get canMove(): boolean {
-    return this.state === 'local' && this.piping === 2 && this.closeReason === undefined && !halfClosed(this.dialer) && !halfClosed(this.listener);
+    return this.movable && this.state === 'local' && this.piping === 2 && this.closeReason === undefined && !halfClosed(this.dialer) && !halfClosed(this.listener);
   }
 
   /**

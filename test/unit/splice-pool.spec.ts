@@ -272,6 +272,25 @@ describe('the splice pool', () => {
     expect(pool.workerPid).toBeUndefined();
   });
 
+  it('stops reading a link quiet for its first second, and watches it again once the sweep sees it busy', async () => {
+    const { link, dialer, listener } = await makePair();
+    listener.on('data', () => undefined);
+    dialer.write('x');
+    const started = Date.now();
+    // Past the watch of a new link: a burst now is not seen by the pool's own looks.
+    await new Promise((r) => setTimeout(r, 1200));
+    link.checkIdle(Date.now());
+    await send(dialer, 512 * 1024, link, '').catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(link.isMoved).toBe(false);
+    // The relay's sweep (Link.checkIdle) sees the burst: the pool watches it again, and the next burst moves it.
+    link.checkIdle(Date.now());
+    // Busy until it moves (the pool's first move also starts its worker).
+    for (const until = Date.now() + 5000; !link.isMoved && Date.now() < until; ) await send(dialer, MiB, link, '');
+    expect(link.isMoved).toBe(true);
+    expect(Date.now() - started).toBeGreaterThan(1200);
+  });
+
   it('waits for the receive delay of legacy peers before a link may move', async () => {
     const pair = await makePair(300);
     expect(pair.link.canMove).toBe(false);

@@ -3,7 +3,9 @@
  * first move, that relays them with a heap a fraction of the relay's (see
  * splice-worker.ts). Short links never move: one timer looks at the watched
  * links' byte counts and moves those that read MOVE_AFTER_BYTES since its
- * last look. Sockets move with `child.send(message, socket)`.
+ * last look. A link is watched for its first HOT_MS only, or again once the
+ * relay's sweep sees it busy (Link.checkIdle): thousands of idle links must
+ * not be read every 50 ms. Sockets move with `child.send(message, socket)`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
@@ -30,6 +32,8 @@ const CHECK_INTERVAL_MS = 50;
 const FLUSH_TIMEOUT_MS = 200;
 /** 1 MiB in 50 ms: about 20 MB/s, far above what an interactive link moves. */
 const MOVE_AFTER_BYTES = 1024 * 1024;
+/** How long a link is watched after it starts or is seen busy again. */
+const HOT_MS = 1000;
 /** Workers that may exit unasked before the pool stops moving links (they stay in the relay). */
 const MAX_WORKER_FAILURES = 3;
 
@@ -41,8 +45,8 @@ interface Worker {
 }
 
 export class SplicePool implements SpliceHost {
-  /** Links that could move, with their bytesRead at the last look. */
-  private readonly watched = new Map<Link, number>();
+  /** Links that could move, with their bytesRead at the last look and when they stop being watched. */
+  private readonly watched = new Map<Link, { read: number; until: number }>();
   /** Links paused for a move until their writes drain, with the time to give up. */
   private readonly flushing = new Map<Link, number>();
   private readonly checkIntervalMs: number;
@@ -69,7 +73,9 @@ export class SplicePool implements SpliceHost {
 
   watch(link: Link): void {
     if (this.closed || this.failures >= MAX_WORKER_FAILURES) return;
-    this.watched.set(link, link.bytesRead);
+    const watching = this.watched.get(link);
+    if (watching) watching.until = Date.now() + HOT_MS;
+    else this.watched.set(link, { read: link.bytesRead, until: Date.now() + HOT_MS });
     this.updateTimer();
   }
 
@@ -114,10 +120,15 @@ export class SplicePool implements SpliceHost {
       this.unwatch(link);
       link.stayHere();
     }
-    for (const [link, before] of this.watched) {
+    for (const [link, watching] of this.watched) {
       const read = link.bytesRead;
-      this.watched.set(link, read);
-      if (read - before < this.moveAfterBytes || !link.canMove) continue;
+      const before = watching.read;
+      watching.read = read;
+      if (read - before < this.moveAfterBytes || !link.canMove) {
+        // Quiet for its whole watch: the sweep brings it back if it gets busy.
+        if (now >= watching.until) this.watched.delete(link);
+        continue;
+      }
       const worker = this.readyWorker();
       if (!worker) return;
       this.watched.delete(link);
