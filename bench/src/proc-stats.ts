@@ -1,6 +1,6 @@
 /**
- * RSS and CPU time of another process and its children (the relay's splice
- * worker is part of the relay), from /proc (Linux).
+ * RSS of another process, and CPU time of it and its children (the relay's
+ * splice worker relays bulk bytes for it), from /proc (Linux).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -16,13 +16,14 @@ export function processTree(pid: number): number[] {
   return [pid, ...children];
 }
 
+/**
+ * The process alone: idle links never move to the splice worker, and the
+ * worker's own RSS, which rises and falls with the bulk transfers before,
+ * would only add noise to a per-link figure.
+ */
 export function rssBytes(pid: number): number {
-  let total = 0;
-  for (const member of processTree(pid)) {
-    const match = /VmRSS:\s+(\d+) kB/.exec(safeRead(`/proc/${member}/status`));
-    if (match) total += Number(match[1]) * 1024;
-  }
-  return total > 0 ? total : NaN;
+  const match = /VmRSS:\s+(\d+) kB/.exec(safeRead(`/proc/${pid}/status`));
+  return match ? Number(match[1]) * 1024 : NaN;
 }
 
 /** User + system CPU seconds the process and its live children have used so far. */
