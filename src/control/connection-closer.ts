@@ -3,6 +3,8 @@
  * what they close from the registry, and emit the close events); this only
  * picks what to close.
  */
+import { endWaitingDialer } from '../relay/end-waiting-dialer';
+import type { RelayEvents } from '../relay/relay-events';
 import type { RouteListener, RouteRegistry } from '../relay/route-registry';
 
 export interface ClosedCounts {
@@ -11,7 +13,10 @@ export interface ClosedCounts {
 }
 
 export class ConnectionCloser {
-  constructor(private readonly registry: RouteRegistry) {}
+  constructor(
+    private readonly registry: RouteRegistry,
+    private readonly events: RelayEvents,
+  ) {}
 
   /** Closes the listener (its waiting dialers are answered 502 by the relay) and, if asked, its links. */
   closeRoute(listener: RouteListener, closeLinks: boolean): number {
@@ -35,7 +40,7 @@ export class ConnectionCloser {
     // A dialer of this key still waiting would otherwise be linked when its
     // listener dials back, since the dial-back checks only the server key.
     for (const dialer of [...registry.waitingDialers()].filter((d) => d.key.id === keyId)) {
-      if (registry.removeWaitingDialer(dialer)) dialer.answerListenerGone();
+      endWaitingDialer({ registry, events: this.events }, dialer, 'key_severed');
     }
     return { closedRoutes: listeners.length, closedLinks: links.length };
   }

@@ -38,7 +38,7 @@ export class ControlService implements OnApplicationBootstrap, BeforeApplication
     this.stats = new RelayStats(registry, relayEvents);
     this.stats.start();
     this.hub.start();
-    this.server = new ControlServer({ config: config.grpc, store, registry, hub: this.hub, keyEvents, stats: this.stats, log: this.log });
+    this.server = new ControlServer({ config: config.grpc, store, registry, hub: this.hub, relayEvents, keyEvents, stats: this.stats, log: this.log });
   }
 
   /** The control plane's port (the configured one, or the one picked for 0). */

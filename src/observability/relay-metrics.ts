@@ -70,7 +70,7 @@ export class RelayMetrics {
     });
     this.dials = new Counter({
       name: 'remoted_dials_total',
-      help: 'Dials that waited for a listener, by outcome: linked, timeout (504), listener_gone (502), dialer_closed, shutdown.',
+      help: 'Dials that waited for a listener, by outcome: linked, timeout (504), listener_gone (502), dialer_closed, shutdown, key_severed (403).',
       labelNames: ['outcome'],
       registers,
     });

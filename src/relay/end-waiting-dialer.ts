@@ -10,6 +10,7 @@ const ANSWERS: Readonly<Record<DialerEndReason, ((dialer: WaitingDialer) => void
   timeout: (dialer) => dialer.answerTimeout(),
   listener_gone: (dialer) => dialer.answerListenerGone(),
   shutdown: (dialer) => dialer.answerShutdown(),
+  key_severed: (dialer) => dialer.answerKeySevered(),
   // Its socket is gone: there is nobody to answer.
   dialer_closed: undefined,
 };

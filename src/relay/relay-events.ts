@@ -35,7 +35,8 @@ export interface LinkSnapshot {
 /** `replaced`: a new listener with the same key took the path over (takeover policy). */
 export type RouteCloseReason = 'listener_closed' | 'ping_timeout' | 'error' | 'shutdown' | 'forced' | 'replaced';
 export type LinkCloseReason = 'closed' | 'error' | 'idle_timeout' | 'shutdown' | 'forced';
-export type DialerEndReason = 'timeout' | 'listener_gone' | 'dialer_closed' | 'shutdown';
+/** `key_severed`: the dialer's key was revoked or cut off with its connections (control plane). */
+export type DialerEndReason = 'timeout' | 'listener_gone' | 'dialer_closed' | 'shutdown' | 'key_severed';
 
 /** What a refusal answered: a protocol error code, a 426 or a dialer's 504. */
 export type RefusalCode = ErrorCode | 'upgrade_required' | 'timeout';

@@ -90,6 +90,10 @@ export class WaitingDialer {
     if (this.finish()) replyError(this.socket, 'missing_destination', 'The listener on this path went away.');
   }
 
+  answerKeySevered(): void {
+    if (this.finish()) replyError(this.socket, 'invalid_missing_apikey', 'The key of this dial was revoked or cut off while it waited.');
+  }
+
   answerShutdown(): void {
     if (this.finish()) replyError(this.socket, 'over_capacity', 'The relay is shutting down.');
   }

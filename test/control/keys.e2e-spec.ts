@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import type { AdminClient } from '@remoted/sdk/admin';
 import { KeyRole, KeyState, RoutePolicy } from '@remoted/sdk/gen/remoted/admin/v1/key_pb';
 import { rawRequest, readBytes, webRouteHeaders } from '../helpers/raw-http';
-import { linkedSocket, makeLink, TestListener } from '../helpers/relay-peers';
+import { linkedSocket, makeLink, startDial, TestListener } from '../helpers/relay-peers';
 import { type StartedRelay, startRelay } from '../helpers/start-relay';
 import { ended } from '../helpers/wait-for';
 import { adminClientFor, expectStatus, idOf } from './control-helpers';
@@ -48,6 +48,18 @@ describe('control plane: keys', () => {
     expect(JSON.parse(refused.body)).toMatchObject({ errorcode: 'invalid_missing_apikey' });
     // The listener (another key) is untouched.
     expect((await admin.routes.listRoutes({})).routes.map((r) => r.path)).toEqual(['/db/one']);
+  });
+
+  it('answers a dialer of a revoked key that still waited 403, not 502: the listener is fine', async () => {
+    const created = await admin.keys.createKey({ role: KeyRole.CLIENT });
+    listener = await TestListener.open(relay.port, '/waits', relay.keys.server);
+    const waiting = startDial(relay.port, '/waits', created.secret);
+    await listener.nextNotice();
+    const revoked = await admin.keys.revokeKey({ name: created.key!.name, closeConnections: true });
+    expect(revoked.closedLinks).toBe(0);
+    const answer = await waiting.response;
+    expect(answer.status).toBe(403);
+    expect(JSON.parse(answer.body)).toMatchObject({ errorcode: 'invalid_missing_apikey', error: 'The key of this dial was revoked or cut off while it waited.' });
   });
 
   it('refuses a key outside its scopes like an unknown one', async () => {
