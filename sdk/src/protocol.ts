@@ -59,6 +59,27 @@ export type ListenerOpMessage = { op: 'drain' } | { op: 'draining'; by: 'listene
 export const CLOSE_REPLACED = 4000;
 export const CLOSE_REPLACED_REASON = 'replaced by a new listener';
 
+/**
+ * WebSocket close codes of a listener whose key no longer holds its path:
+ * revoked, expired, or its scopes changed off the path. A listener must not
+ * reconnect on them: the relay would refuse it (403) every time.
+ */
+export const CLOSE_KEY_REVOKED = 4001;
+export const CLOSE_KEY_EXPIRED = 4002;
+export const CLOSE_KEY_OUT_OF_SCOPE = 4003;
+export type KeyLossCode = 'key_revoked' | 'key_expired' | 'key_out_of_scope';
+/** Close code and reason per way a key can lose a path; the reason is what the relay sends. */
+export const KEY_LOSS_CLOSE: Readonly<Record<KeyLossCode, { code: number; reason: string }>> = {
+  key_revoked: { code: CLOSE_KEY_REVOKED, reason: 'the key of this listener was revoked' },
+  key_expired: { code: CLOSE_KEY_EXPIRED, reason: 'the key of this listener expired' },
+  key_out_of_scope: { code: CLOSE_KEY_OUT_OF_SCOPE, reason: 'the key of this listener no longer allows this path' },
+};
+
+/** The key loss a close code means, if any. */
+export function keyLossOfClose(code: number): KeyLossCode | undefined {
+  return (Object.keys(KEY_LOSS_CLOSE) as KeyLossCode[]).find((loss) => KEY_LOSS_CLOSE[loss].code === code);
+}
+
 export const WEBROUTE_UPGRADE = 'webroute';
 export const WEBSOCKET_UPGRADE = 'websocket';
 export const WEBROUTE_VERSION = '1';
@@ -142,7 +163,8 @@ export class RemotedError extends Error {
   override name = 'RemotedError';
   constructor(
     /** `replaced`: a new listener with the same key took the path over (takeover policy, close code 4000). */
-    readonly code: ErrorCode | 'timeout' | 'upgrade_required' | 'protocol_error' | 'replaced',
+    /** `key_revoked`, `key_expired`, `key_out_of_scope`: the relay closed a listener whose key lost its path (close codes 4001-4003). */
+    readonly code: ErrorCode | 'timeout' | 'upgrade_required' | 'protocol_error' | 'replaced' | KeyLossCode,
     message: string,
     readonly status?: number,
   ) {

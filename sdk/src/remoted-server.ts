@@ -17,6 +17,7 @@ import type { DrainEvent, RemotedAddress, RemotedServerEvents } from './listener
 import { type ListenerGrant, NO_GRANT, readGrant, requestedFeatures } from './listener-features';
 import {
   CLOSE_REPLACED,
+  keyLossOfClose,
   type ListenerOpMessage,
   type NotifyMessage,
   RemotedError,
@@ -249,6 +250,9 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
       // Takeover: a new listener with our key holds the path. Coming back would take it from that one, forever.
       return this.fail(new RemotedError('replaced', `A new listener with the same key took the path over (${code} ${reason}).`));
     }
+    const keyLoss = keyLossOfClose(code);
+    // The relay would refuse this key on this path from now on: retrying only hammers it.
+    if (keyLoss) return this.fail(new RemotedError(keyLoss, `The relay closed the listener: ${reason || keyLoss} (${code}).`));
     const error = this.lastError;
     if (error instanceof RemotedError && FATAL_CODES.has(error.code) && !(error.code === 'path_in_use' && this.everOpened)) {
       return this.fail(error);

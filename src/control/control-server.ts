@@ -15,7 +15,7 @@ import { StatsService } from '@remoted/sdk/gen/remoted/admin/v1/stats_service_pb
 import type { Logger } from 'pino';
 import type { GrpcConfig } from '../config/config';
 import type { KeyStore } from '../keys/api-key';
-import type { RelayEvents } from '../relay/relay-events';
+import type { KeyHoldings } from '../relay/key-enforcer';
 import type { RouteRegistry } from '../relay/route-registry';
 import { createAdminAuthInterceptor } from './admin-auth.interceptor';
 import { ConnectionCloser } from './connection-closer';
@@ -42,7 +42,7 @@ export interface ControlDeps {
   store: KeyStore;
   registry: RouteRegistry;
   hub: EventHub;
-  relayEvents: RelayEvents;
+  holdings: KeyHoldings;
   keyEvents: KeyEvents;
   stats: RelayStats;
   log: Logger;
@@ -56,11 +56,11 @@ export class ControlServer {
   constructor(private readonly deps: ControlDeps) {
     const { store, registry, hub, keyEvents, stats, log } = deps;
     this.server = new Server({ interceptors: [createAdminAuthInterceptor(store, log)] });
-    const closer = new ConnectionCloser(registry, deps.relayEvents);
+    const closer = new ConnectionCloser(registry);
     const events = eventServiceHandlers(hub);
     const health = healthServiceHandlers([...ADMIN_SERVICES, Health].map((s) => s.typeName));
     this.streams.push(events, health);
-    this.add(KeyService, implement(KeyService, keyServiceHandlers(store, keyEvents, closer), log));
+    this.add(KeyService, implement(KeyService, keyServiceHandlers(store, keyEvents, deps.holdings), log));
     this.add(RouteService, implement(RouteService, routeServiceHandlers(registry, closer), log));
     this.add(LinkService, implement(LinkService, linkServiceHandlers(registry), log));
     this.add(EventService, implement(EventService, events, log));

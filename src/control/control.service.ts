@@ -11,6 +11,7 @@ import { KEY_STORE } from '../keys/keys.constants';
 import { LOGGER } from '../logging/logging.constants';
 import { ROUTE_REGISTRY } from '../relay/relay.constants';
 import { RelayEvents } from '../relay/relay-events';
+import { RelayService } from '../relay/relay.service';
 import type { RouteRegistry } from '../relay/route-registry';
 import { ControlServer } from './control-server';
 import { EventHub } from './event-hub';
@@ -29,6 +30,7 @@ export class ControlService implements OnApplicationBootstrap, BeforeApplication
     @Inject(KEY_STORE) store: KeyStore,
     @Inject(ROUTE_REGISTRY) registry: RouteRegistry,
     relayEvents: RelayEvents,
+    relay: RelayService,
     @Inject(LOGGER) log: Logger,
   ) {
     this.log = log.child({ component: 'control' });
@@ -38,7 +40,7 @@ export class ControlService implements OnApplicationBootstrap, BeforeApplication
     this.stats = new RelayStats(registry, relayEvents);
     this.stats.start();
     this.hub.start();
-    this.server = new ControlServer({ config: config.grpc, store, registry, hub: this.hub, relayEvents, keyEvents, stats: this.stats, log: this.log });
+    this.server = new ControlServer({ config: config.grpc, store, registry, hub: this.hub, holdings: relay, keyEvents, stats: this.stats, log: this.log });
   }
 
   /** The control plane's port (the configured one, or the one picked for 0). */

@@ -2,7 +2,7 @@
 import type { KeyService } from '@remoted/sdk/gen/remoted/admin/v1/key_service_pb';
 import { KeyRole as ProtoKeyRole } from '@remoted/sdk/gen/remoted/admin/v1/key_pb';
 import type { ApiKey, KeyStore, UpdateKeyInput } from '../keys/api-key';
-import type { ConnectionCloser } from './connection-closer';
+import type { KeyHoldings, SeveredCounts } from '../relay/key-enforcer';
 import { invalidArgument, notFound } from './control-error';
 import type { HandlersOf } from './grpc-handlers';
 import { checkedExpiry, checkedLabel, checkedPoolSize, checkedRoutePolicy, checkedScopes } from './key-field-checks';
@@ -16,12 +16,20 @@ type Handlers = HandlersOf<typeof KeyService>;
 
 const UPDATABLE_FIELDS = ['label', 'scopes', 'route_policy', 'pool_size'] as const;
 
-export function keyServiceHandlers(store: KeyStore, keyEvents: KeyEvents, closer: ConnectionCloser): Handlers {
+export function keyServiceHandlers(store: KeyStore, keyEvents: KeyEvents, holdings: KeyHoldings): Handlers {
   const existing = async (field: string, name: string): Promise<ApiKey> => {
     const id = parseName(field, name, 'keys');
     const key = await store.get(id);
     if (!key) throw notFound(keyName(id), 'list keys with ListKeys (show_revoked to include revoked ones)');
     return key;
+  };
+
+  /** Runs a key write and counts what the relay closed because of it (the store tells the relay before it resolves). */
+  const closing = async <T>(keyId: string, write: () => Promise<T>): Promise<{ result: T; closed: SeveredCounts }> => {
+    const before = holdings.heldBy(keyId);
+    const result = await write();
+    const after = holdings.heldBy(keyId);
+    return { result, closed: { closedRoutes: before.routes - after.routes, closedLinks: before.links - after.links } };
   };
 
   return {
@@ -72,23 +80,27 @@ export function keyServiceHandlers(store: KeyStore, keyEvents: KeyEvents, closer
         else if (path === 'pool_size') input.poolSize = checkedPoolSize('key.pool_size', key.role, request.key.poolSize);
         else throw invalidArgument('update_mask', `"${path}" cannot be updated; only ${UPDATABLE_FIELDS.join(', ')}`);
       }
-      const updated = await store.update(key.id, input);
+      // Narrowed scopes: the relay closes what the key holds outside them as the store tells it of the change.
+      const { result: updated, closed } = await closing(key.id, () => store.update(key.id, input));
       if (!updated) throw notFound(keyName(key.id));
-      return { key: keyToProto(updated) };
+      return { key: keyToProto(updated), ...closed };
     },
 
     async revokeKey(request) {
       const key = await existing('name', request.name);
-      const revoked = (await store.revoke(key.id)) ?? key;
+      // A revoked key holds nothing new and keeps only its links, and those only when asked
+      // (close_connections, from before keep_links, still closes them).
+      const keepLinks = request.keepLinks && !request.closeConnections;
+      const { result, closed } = await closing(key.id, () => store.revoke(key.id, { keepLinks }));
+      const revoked = result ?? key;
       // Revoking twice is fine, but only the first revocation is an event.
       if (!key.revokedAt) keyEvents.emit('key:revoke', revoked);
-      const closed = request.closeConnections ? closer.closeKeyConnections(key.id) : { closedRoutes: 0, closedLinks: 0 };
       return { key: keyToProto(revoked), ...closed };
     },
 
     async closeKeyConnections(request) {
       const key = await existing('name', request.name);
-      return closer.closeKeyConnections(key.id);
+      return holdings.closeKeyConnections(key.id);
     },
   };
 }

@@ -33,6 +33,9 @@ const ROUTE_REASONS: Record<RouteCloseReason, ProtoRouteCloseReason> = {
   shutdown: ProtoRouteCloseReason.SHUTDOWN,
   forced: ProtoRouteCloseReason.FORCED,
   replaced: ProtoRouteCloseReason.REPLACED,
+  key_revoked: ProtoRouteCloseReason.KEY_REVOKED,
+  key_expired: ProtoRouteCloseReason.KEY_EXPIRED,
+  key_out_of_scope: ProtoRouteCloseReason.KEY_OUT_OF_SCOPE,
 };
 
 export function routeCloseReasonToProto(reason: RouteCloseReason): ProtoRouteCloseReason {
@@ -45,6 +48,9 @@ const LINK_REASONS: Record<LinkCloseReason, ProtoLinkCloseReason> = {
   idle_timeout: ProtoLinkCloseReason.IDLE_TIMEOUT,
   shutdown: ProtoLinkCloseReason.SHUTDOWN,
   forced: ProtoLinkCloseReason.FORCED,
+  key_revoked: ProtoLinkCloseReason.KEY_REVOKED,
+  key_expired: ProtoLinkCloseReason.KEY_EXPIRED,
+  key_out_of_scope: ProtoLinkCloseReason.KEY_OUT_OF_SCOPE,
 };
 
 export function linkCloseReasonToProto(reason: LinkCloseReason): ProtoLinkCloseReason {

@@ -49,6 +49,18 @@ export interface UpdateKeyInput {
   poolSize?: number | null;
 }
 
+export interface RevokeOptions {
+  /** The key's established links run on until they end by themselves; nothing new is linked either way. */
+  keepLinks?: boolean;
+}
+
+/** A key as it is after an update or a revocation, for whoever enforces what it holds. */
+export interface KeyChange {
+  key: ApiKey;
+  /** For revocations: the operator asked that established links run on. */
+  keepLinks: boolean;
+}
+
 /**
  * Where keys live. The embedded SQLite store implements it; a shared store
  * (for several relays) can implement the same contract.
@@ -62,7 +74,13 @@ export interface KeyStore {
   list(query?: ListKeysQuery): Promise<ApiKey[]>;
   update(id: string, input: UpdateKeyInput): Promise<ApiKey | undefined>;
   /** Marks the key revoked (idempotent); undefined when no such key. */
-  revoke(id: string): Promise<ApiKey | undefined>;
+  revoke(id: string, options?: RevokeOptions): Promise<ApiKey | undefined>;
+  /**
+   * Calls back after every update and revocation (a repeated one too), before
+   * that call resolves, so that what the key holds is closed by the time the
+   * writer hears back. Returns the function that unsubscribes.
+   */
+  onChange(listener: (change: KeyChange) => void): () => void;
   count(): Promise<number>;
   close(): Promise<void>;
 }

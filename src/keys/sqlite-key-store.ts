@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { ApiKey, CreateKeyInput, KeyRole, KeyStore, ListKeysQuery, UpdateKeyInput } from './api-key';
+import type { ApiKey, CreateKeyInput, KeyChange, KeyRole, KeyStore, ListKeysQuery, RevokeOptions, UpdateKeyInput } from './api-key';
 import { digestsEqual, generateKeyId, generateSecret, hashSecret } from './key-secret';
 import { isRoutePolicy } from './route-policy';
 
@@ -61,6 +61,7 @@ export class SqliteKeyStore implements KeyStore {
   private readonly byHash: Database.Statement<[Buffer], KeyRow>;
   private readonly byId: Database.Statement<[string], KeyRow>;
   private readonly bySecretDigest = new Map<string, ApiKey>();
+  private readonly changeListeners = new Set<(change: KeyChange) => void>();
 
   constructor(readonly file: string) {
     mkdirSync(dirname(file), { recursive: true });
@@ -151,13 +152,26 @@ export class SqliteKeyStore implements KeyStore {
     }
     if (sets.length > 0) this.db.prepare(`UPDATE api_keys SET ${sets.join(', ')} WHERE id = @id`).run(params);
     this.bySecretDigest.clear();
-    return this.get(id);
+    return this.changed(id, false);
   }
 
-  async revoke(id: string): Promise<ApiKey | undefined> {
+  async revoke(id: string, options: RevokeOptions = {}): Promise<ApiKey | undefined> {
     this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(Date.now(), id);
     this.bySecretDigest.clear();
-    return this.get(id);
+    return this.changed(id, options.keepLinks === true);
+  }
+
+  onChange(listener: (change: KeyChange) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private changed(id: string, keepLinks: boolean): ApiKey | undefined {
+    const row = this.byId.get(id);
+    if (!row) return undefined;
+    const key = toKey(row);
+    for (const listener of this.changeListeners) listener({ key, keepLinks });
+    return key;
   }
 
   async count(): Promise<number> {

@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { randomToken } from '@remoted/sdk/protocol';
 import type { ApiKey } from '../keys/api-key';
 import { endWaitingDialer } from './end-waiting-dialer';
+import type { KeyEnforcer } from './key-enforcer';
 import { replyError, replySpareSwitching, replySwitching } from './http-reply';
 import { Link } from './link';
 import { nextOfferOrder, offerDialer, offerElsewhereOrEnd } from './redirect-dialer';
@@ -18,6 +19,10 @@ import { WaitingDialer } from './waiting-dialer';
 import { effectiveTimeoutSeconds } from './webroute-handshake';
 
 const EMPTY = Buffer.alloc(0);
+
+function replyNoDialer(socket: Socket): void {
+  replyError(socket, 'invalid_request', 'No dialer is waiting with this WebRoute-ID on this path.');
+}
 
 export interface WebRouteCall {
   socket: Socket;
@@ -56,13 +61,23 @@ export class LinkBroker {
   /** Open links per dialer key: only keys with a live link have an entry. */
   private readonly linksPerKey = new Map<string, number>();
 
-  constructor(private readonly ctx: RelayContext) {}
+  constructor(
+    private readonly ctx: RelayContext,
+    private readonly keys: KeyEnforcer,
+  ) {}
 
   /** A client asks for a link: take a spare of the route, or hold the dialer and tell a listener. */
   dial(call: WebRouteCall): void {
     const { registry, config, events } = this.ctx;
     const { socket, head, key, path, id } = call;
-    const onPath = registry.listenersOn(path);
+    let onPath = registry.listenersOn(path);
+    // Checked where the choice is made: a listener whose key expired since the
+    // last sweep (or lost the path) is closed now and told of nothing. The
+    // listeners of a path share one key, so none of them is left then.
+    if (onPath.length > 0 && !this.keys.holds(onPath[0].keyId, path)) {
+      this.keys.enforce(onPath[0].keyId);
+      onPath = registry.listenersOn(path);
+    }
     const listener = pickListener(onPath);
     if (!listener) {
       const message = onPath.length > 0 ? 'Every listener on this path is draining.' : undefined;
@@ -106,9 +121,13 @@ export class LinkBroker {
     const { socket, head, key, path, id } = call;
     const dialer = registry.findWaitingDialer(path, id);
     // Another server key must not be able to take a link it was not told of.
-    if (!dialer || dialer.listenerKeyId !== key.id || !registry.removeWaitingDialer(dialer)) {
-      return replyError(socket, 'invalid_request', 'No dialer is waiting with this WebRoute-ID on this path.');
+    if (!dialer || dialer.listenerKeyId !== key.id) return replyNoDialer(socket);
+    // The dialer's key may have expired or lost the path while it waited: it is answered 403, not linked.
+    if (!this.keys.holds(dialer.key.id, path)) {
+      this.keys.enforce(dialer.key.id);
+      return replyNoDialer(socket);
     }
+    if (!registry.removeWaitingDialer(dialer)) return replyNoDialer(socket);
     if (head.length > config.limits.maxPreLinkBytes) {
       this.ctx.events.emit('capacity:reached', { limit: 'pre_link_bytes', path });
       dialer.answerListenerGone();

@@ -231,6 +231,11 @@ export class Link {
     }
   }
 
+  /** destroy() was called: its sockets are on their way down, and it leaves the registry when they are closed. */
+  get isDestroyed(): boolean {
+    return this.closeReason !== undefined;
+  }
+
   /** Closes both sides at once. Idempotent; the first reason is kept. */
   destroy(reason: LinkCloseReason): void {
     this.closeReason ??= reason;

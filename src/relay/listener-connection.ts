@@ -9,6 +9,7 @@ import {
   CLOSE_REPLACED,
   CLOSE_REPLACED_REASON,
   FEATURE_DRAIN,
+  KEY_LOSS_CLOSE,
   type ListenerOpMessage,
   type NotifyMessage,
 } from '@remoted/sdk/protocol';
@@ -153,6 +154,9 @@ export class ListenerConnection implements RouteListener {
     if (reason === 'shutdown') this.ws.close(CLOSE_GOING_AWAY, 'relay shutting down');
     else if (reason === 'forced') this.ws.close(CLOSE_POLICY, 'closed by the operator');
     else if (reason === 'replaced') this.ws.close(CLOSE_REPLACED, CLOSE_REPLACED_REASON);
+    else if (reason === 'key_revoked' || reason === 'key_expired' || reason === 'key_out_of_scope') {
+      this.ws.close(KEY_LOSS_CLOSE[reason].code, KEY_LOSS_CLOSE[reason].reason);
+    }
     else this.ws.terminate();
     this.reportClosed();
     this.closeTimer ??= setTimeout(() => this.ws.terminate(), CLOSE_HANDSHAKE_GRACE_MS).unref();

@@ -3,7 +3,7 @@
  * stream. Payloads are plain snapshots with ids and counters, never sockets.
  */
 import { EventEmitter } from 'node:events';
-import type { ErrorCode } from '@remoted/sdk/protocol';
+import type { ErrorCode, KeyLossCode } from '@remoted/sdk/protocol';
 
 export interface RouteSnapshot {
   listenerId: string;
@@ -32,10 +32,14 @@ export interface LinkSnapshot {
   bytesToDialer: number;
 }
 
-/** `replaced`: a new listener with the same key took the path over (takeover policy). */
-export type RouteCloseReason = 'listener_closed' | 'ping_timeout' | 'error' | 'shutdown' | 'forced' | 'replaced';
-export type LinkCloseReason = 'closed' | 'error' | 'idle_timeout' | 'shutdown' | 'forced';
-/** `key_severed`: the dialer's key was revoked or cut off with its connections (control plane). */
+/**
+ * `replaced`: a new listener with the same key took the path over (takeover policy).
+ * `key_revoked`, `key_expired`, `key_out_of_scope`: its key no longer holds the path (key-enforcer.ts).
+ */
+export type RouteCloseReason = 'listener_closed' | 'ping_timeout' | 'error' | 'shutdown' | 'forced' | 'replaced' | KeyLossCode;
+/** `key_*`: the key of either side no longer holds the link's path (key-enforcer.ts). */
+export type LinkCloseReason = 'closed' | 'error' | 'idle_timeout' | 'shutdown' | 'forced' | KeyLossCode;
+/** `key_severed`: the dialer's key was revoked, expired, lost the path or was cut off with its connections. */
 export type DialerEndReason = 'timeout' | 'listener_gone' | 'dialer_closed' | 'shutdown' | 'key_severed';
 
 /** What a refusal answered: a protocol error code, a 426 or a dialer's 504. */

@@ -1,16 +1,21 @@
 /**
  * One timer for all deadlines of the data plane, rather than one per socket:
  * dialers not linked in time get 504, links idle for their timeout are closed,
- * spares past their age are answered 504, and listeners are pinged on their own, slower round.
+ * spares past their age are answered 504, what an expired key holds is closed,
+ * and listeners are pinged on their own, slower round.
  */
 import { endWaitingDialer } from './end-waiting-dialer';
+import type { KeyEnforcer } from './key-enforcer';
 import type { RelayContext } from './relay-context';
 
 export class RelaySweeper {
   private sweepTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly ctx: RelayContext) {}
+  constructor(
+    private readonly ctx: RelayContext,
+    private readonly keys: KeyEnforcer,
+  ) {}
 
   start(): void {
     this.sweepTimer = setInterval(() => this.sweep(this.ctx.now()), this.ctx.config.sweepIntervalMs).unref();
@@ -24,6 +29,8 @@ export class RelaySweeper {
 
   sweep(now: number): void {
     const { registry } = this.ctx;
+    // First: an expired key's dials and links are closed, not linked or kept alive below.
+    this.keys.sweep(now);
     const expired = [...registry.waitingDialers()].filter((dialer) => now >= dialer.deadlineMs);
     for (const dialer of expired) endWaitingDialer(this.ctx, dialer, 'timeout');
     for (const link of registry.links()) link.checkIdle(now);

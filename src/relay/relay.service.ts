@@ -16,6 +16,9 @@ import { LOGGER } from '../logging/logging.constants';
 import { AuthThrottle } from './auth-throttle';
 import { TrustedProxies } from './client-address';
 import { endWaitingDialer } from './end-waiting-dialer';
+import type { KeyStore } from '../keys/api-key';
+import { KEY_STORE } from '../keys/keys.constants';
+import { type HeldCounts, KeyEnforcer, type KeyHoldings, type SeveredCounts } from './key-enforcer';
 import { replyError, replyHttpError } from './http-reply';
 import { PLAIN_REQUEST_MESSAGE } from './plain-request.filter';
 import { LinkBroker } from './link-broker';
@@ -40,35 +43,39 @@ const SHUTDOWN_SETTLE_MS = 500;
 const DRAIN_POLL_MS = 20;
 
 @Injectable()
-export class RelayService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class RelayService implements OnApplicationBootstrap, BeforeApplicationShutdown, KeyHoldings {
   readonly tracker = new SocketTracker();
   private readonly ctx: RelayContext;
   private readonly acceptor: ListenerAcceptor;
   private readonly router: UpgradeRouter;
   private readonly sweeper: RelaySweeper;
+  private readonly keys: KeyEnforcer;
   private server: Server | undefined;
   private tlsWatcher: TlsFileWatcher | undefined;
   private closing = false;
+  private unwatchKeys: (() => void) | undefined;
 
   constructor(
     @Inject(CONFIG) config: Config,
     @Inject(ROUTE_REGISTRY) readonly registry: RouteRegistry,
     readonly events: RelayEvents,
     auth: KeyAuthenticator,
+    @Inject(KEY_STORE) private readonly keyStore: KeyStore,
     @Inject(LOGGER) private readonly log: Logger,
     private readonly adapterHost: HttpAdapterHost,
   ) {
     const splice = config.spliceWorkers > 0 ? new SplicePool({ log }) : undefined;
     this.ctx = { config, registry, spares: new SparePool(), events, log, now: Date.now, splice };
     this.acceptor = new ListenerAcceptor(this.ctx);
+    this.keys = new KeyEnforcer(this.ctx);
     const throttle = new AuthThrottle({
       limit: config.limits.authFailureLimit,
       windowMs: config.limits.authFailureWindowMs,
       maxAddresses: config.limits.authThrottleMaxAddresses,
     });
     const proxies = new TrustedProxies(config.trustedProxies);
-    this.router = new UpgradeRouter(this.ctx, auth, this.acceptor, new LinkBroker(this.ctx), new SpareAcceptor(this.ctx), this.tracker, proxies, throttle);
-    this.sweeper = new RelaySweeper(this.ctx);
+    this.router = new UpgradeRouter(this.ctx, auth, this.keys, this.acceptor, new LinkBroker(this.ctx, this.keys), new SpareAcceptor(this.ctx), this.tracker, proxies, throttle);
+    this.sweeper = new RelaySweeper(this.ctx, this.keys);
   }
 
   onApplicationBootstrap(): void {
@@ -80,7 +87,18 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     this.server.on('checkContinue', refusePlainRequest);
     this.server.on('checkExpectation', refusePlainRequest);
     this.sweeper.start();
+    // Every update and revocation, whoever makes it: what the key may no longer hold is closed at once.
+    this.unwatchKeys = this.keyStore.onChange((change) => this.keys.apply(change.key, { keepLinks: change.keepLinks }));
     this.watchTlsFiles();
+  }
+
+  heldBy(keyId: string): HeldCounts {
+    return this.keys.heldBy(keyId);
+  }
+
+  /** Closes every listener, link and waiting dial of the key; the key stays usable. */
+  closeKeyConnections(keyId: string): SeveredCounts {
+    return this.keys.closeAll(keyId);
   }
 
   /** Spare dial-backs held now (extension). */
@@ -138,6 +156,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     if (this.closing) return;
     this.closing = true;
     this.tlsWatcher?.stop();
+    this.unwatchKeys?.();
     this.router.stop();
     // No new connections; Nest closes the server again later, which is harmless.
     this.server?.close();

@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FEATURE_EARLY_DATA, HEADER_FEATURES, HEADER_SPARE, hasFeature } from '@remoted/sdk/protocol';
 import type { KeyAuthenticator } from '../keys/key-authenticator';
+import type { KeyEnforcer } from './key-enforcer';
 import type { AuthThrottle } from './auth-throttle';
 import type { TrustedProxies } from './client-address';
 import { replyError, replyThrottled, replyUpgradeRequired } from './http-reply';
@@ -25,6 +26,7 @@ export class UpgradeRouter {
   constructor(
     private readonly ctx: RelayContext,
     private readonly auth: KeyAuthenticator,
+    private readonly keys: KeyEnforcer,
     private readonly acceptor: ListenerAcceptor,
     private readonly broker: LinkBroker,
     private readonly spares: SpareAcceptor,
@@ -78,6 +80,8 @@ export class UpgradeRouter {
       this.ctx.events.emit('auth:failed', { address: client.ip, path });
       return replyError(socket, 'invalid_missing_apikey');
     }
+    // The latest word on this key, for what it will hold after this request.
+    this.keys.observe(key);
 
     if (kind === 'websocket') {
       if (key.role !== 'server') return replyError(socket, 'invalid_request', 'Only a server key can open a listener.');

@@ -12,7 +12,7 @@ export const EXIT = {
   internal: 1,
   /** Bad command line: unknown option, missing argument, malformed URL or host:port. */
   usage: 2,
-  /** The relay refused the key (invalid_missing_apikey). */
+  /** The relay refused the key (invalid_missing_apikey), or closed a listener whose key was revoked, expired or lost the path. */
   auth: 3,
   /** The relay refused otherwise (missing_destination, path_in_use, invalid_request, over_capacity, ...). */
   refused: 4,
@@ -39,7 +39,7 @@ export function exitCodeFor(err: unknown): ExitCode {
   if (err instanceof CliError) return err.exitCode;
   if (err instanceof RemotedUrlError) return EXIT.usage;
   if (err instanceof RemotedError) {
-    if (err.code === 'invalid_missing_apikey') return EXIT.auth;
+    if (err.code === 'invalid_missing_apikey' || err.code === 'key_revoked' || err.code === 'key_expired' || err.code === 'key_out_of_scope') return EXIT.auth;
     if (err.code === 'timeout') return EXIT.timeout;
     return EXIT.refused;
   }

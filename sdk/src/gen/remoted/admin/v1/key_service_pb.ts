@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file remoted/admin/v1/key_service.proto.
  */
 export const file_remoted_admin_v1_key_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJyZW1vdGVkL2FkbWluL3YxL2tleV9zZXJ2aWNlLnByb3RvEhByZW1vdGVkLmFkbWluLnYxItMBChBDcmVhdGVLZXlSZXF1ZXN0EicKBHJvbGUYASABKA4yGS5yZW1vdGVkLmFkbWluLnYxLktleVJvbGUSDQoFbGFiZWwYAiABKAkSDgoGc2NvcGVzGAMgAygJEi8KC2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCgxyb3V0ZV9wb2xpY3kYBSABKA4yHS5yZW1vdGVkLmFkbWluLnYxLlJvdXRlUG9saWN5EhEKCXBvb2xfc2l6ZRgGIAEoDSJHChFDcmVhdGVLZXlSZXNwb25zZRIiCgNrZXkYASABKAsyFS5yZW1vdGVkLmFkbWluLnYxLktleRIOCgZzZWNyZXQYAiABKAkidwoPTGlzdEtleXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEicKBHJvbGUYAyABKA4yGS5yZW1vdGVkLmFkbWluLnYxLktleVJvbGUSFAoMc2hvd19yZXZva2VkGAQgASgIIlAKEExpc3RLZXlzUmVzcG9uc2USIwoEa2V5cxgBIAMoCzIVLnJlbW90ZWQuYWRtaW4udjEuS2V5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIdCg1HZXRLZXlSZXF1ZXN0EgwKBG5hbWUYASABKAkiNAoOR2V0S2V5UmVzcG9uc2USIgoDa2V5GAEgASgLMhUucmVtb3RlZC5hZG1pbi52MS5LZXkiZwoQVXBkYXRlS2V5UmVxdWVzdBIiCgNrZXkYASABKAsyFS5yZW1vdGVkLmFkbWluLnYxLktleRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siNwoRVXBkYXRlS2V5UmVzcG9uc2USIgoDa2V5GAEgASgLMhUucmVtb3RlZC5hZG1pbi52MS5LZXkiOwoQUmV2b2tlS2V5UmVxdWVzdBIMCgRuYW1lGAEgASgJEhkKEWNsb3NlX2Nvbm5lY3Rpb25zGAIgASgIImQKEVJldm9rZUtleVJlc3BvbnNlEiIKA2tleRgBIAEoCzIVLnJlbW90ZWQuYWRtaW4udjEuS2V5EhUKDWNsb3NlZF9yb3V0ZXMYAiABKA0SFAoMY2xvc2VkX2xpbmtzGAMgASgNIioKGkNsb3NlS2V5Q29ubmVjdGlvbnNSZXF1ZXN0EgwKBG5hbWUYASABKAkiSgobQ2xvc2VLZXlDb25uZWN0aW9uc1Jlc3BvbnNlEhUKDWNsb3NlZF9yb3V0ZXMYASABKA0SFAoMY2xvc2VkX2xpbmtzGAIgASgNMqIECgpLZXlTZXJ2aWNlElQKCUNyZWF0ZUtleRIiLnJlbW90ZWQuYWRtaW4udjEuQ3JlYXRlS2V5UmVxdWVzdBojLnJlbW90ZWQuYWRtaW4udjEuQ3JlYXRlS2V5UmVzcG9uc2USUQoITGlzdEtleXMSIS5yZW1vdGVkLmFkbWluLnYxLkxpc3RLZXlzUmVxdWVzdBoiLnJlbW90ZWQuYWRtaW4udjEuTGlzdEtleXNSZXNwb25zZRJLCgZHZXRLZXkSHy5yZW1vdGVkLmFkbWluLnYxLkdldEtleVJlcXVlc3QaIC5yZW1vdGVkLmFkbWluLnYxLkdldEtleVJlc3BvbnNlElQKCVVwZGF0ZUtleRIiLnJlbW90ZWQuYWRtaW4udjEuVXBkYXRlS2V5UmVxdWVzdBojLnJlbW90ZWQuYWRtaW4udjEuVXBkYXRlS2V5UmVzcG9uc2USVAoJUmV2b2tlS2V5EiIucmVtb3RlZC5hZG1pbi52MS5SZXZva2VLZXlSZXF1ZXN0GiMucmVtb3RlZC5hZG1pbi52MS5SZXZva2VLZXlSZXNwb25zZRJyChNDbG9zZUtleUNvbm5lY3Rpb25zEiwucmVtb3RlZC5hZG1pbi52MS5DbG9zZUtleUNvbm5lY3Rpb25zUmVxdWVzdBotLnJlbW90ZWQuYWRtaW4udjEuQ2xvc2VLZXlDb25uZWN0aW9uc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_remoted_admin_v1_key]);
+  fileDesc("CiJyZW1vdGVkL2FkbWluL3YxL2tleV9zZXJ2aWNlLnByb3RvEhByZW1vdGVkLmFkbWluLnYxItMBChBDcmVhdGVLZXlSZXF1ZXN0EicKBHJvbGUYASABKA4yGS5yZW1vdGVkLmFkbWluLnYxLktleVJvbGUSDQoFbGFiZWwYAiABKAkSDgoGc2NvcGVzGAMgAygJEi8KC2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCgxyb3V0ZV9wb2xpY3kYBSABKA4yHS5yZW1vdGVkLmFkbWluLnYxLlJvdXRlUG9saWN5EhEKCXBvb2xfc2l6ZRgGIAEoDSJHChFDcmVhdGVLZXlSZXNwb25zZRIiCgNrZXkYASABKAsyFS5yZW1vdGVkLmFkbWluLnYxLktleRIOCgZzZWNyZXQYAiABKAkidwoPTGlzdEtleXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEicKBHJvbGUYAyABKA4yGS5yZW1vdGVkLmFkbWluLnYxLktleVJvbGUSFAoMc2hvd19yZXZva2VkGAQgASgIIlAKEExpc3RLZXlzUmVzcG9uc2USIwoEa2V5cxgBIAMoCzIVLnJlbW90ZWQuYWRtaW4udjEuS2V5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIdCg1HZXRLZXlSZXF1ZXN0EgwKBG5hbWUYASABKAkiNAoOR2V0S2V5UmVzcG9uc2USIgoDa2V5GAEgASgLMhUucmVtb3RlZC5hZG1pbi52MS5LZXkiZwoQVXBkYXRlS2V5UmVxdWVzdBIiCgNrZXkYASABKAsyFS5yZW1vdGVkLmFkbWluLnYxLktleRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siZAoRVXBkYXRlS2V5UmVzcG9uc2USIgoDa2V5GAEgASgLMhUucmVtb3RlZC5hZG1pbi52MS5LZXkSFQoNY2xvc2VkX3JvdXRlcxgCIAEoDRIUCgxjbG9zZWRfbGlua3MYAyABKA0iTwoQUmV2b2tlS2V5UmVxdWVzdBIMCgRuYW1lGAEgASgJEhkKEWNsb3NlX2Nvbm5lY3Rpb25zGAIgASgIEhIKCmtlZXBfbGlua3MYAyABKAgiZAoRUmV2b2tlS2V5UmVzcG9uc2USIgoDa2V5GAEgASgLMhUucmVtb3RlZC5hZG1pbi52MS5LZXkSFQoNY2xvc2VkX3JvdXRlcxgCIAEoDRIUCgxjbG9zZWRfbGlua3MYAyABKA0iKgoaQ2xvc2VLZXlDb25uZWN0aW9uc1JlcXVlc3QSDAoEbmFtZRgBIAEoCSJKChtDbG9zZUtleUNvbm5lY3Rpb25zUmVzcG9uc2USFQoNY2xvc2VkX3JvdXRlcxgBIAEoDRIUCgxjbG9zZWRfbGlua3MYAiABKA0yogQKCktleVNlcnZpY2USVAoJQ3JlYXRlS2V5EiIucmVtb3RlZC5hZG1pbi52MS5DcmVhdGVLZXlSZXF1ZXN0GiMucmVtb3RlZC5hZG1pbi52MS5DcmVhdGVLZXlSZXNwb25zZRJRCghMaXN0S2V5cxIhLnJlbW90ZWQuYWRtaW4udjEuTGlzdEtleXNSZXF1ZXN0GiIucmVtb3RlZC5hZG1pbi52MS5MaXN0S2V5c1Jlc3BvbnNlEksKBkdldEtleRIfLnJlbW90ZWQuYWRtaW4udjEuR2V0S2V5UmVxdWVzdBogLnJlbW90ZWQuYWRtaW4udjEuR2V0S2V5UmVzcG9uc2USVAoJVXBkYXRlS2V5EiIucmVtb3RlZC5hZG1pbi52MS5VcGRhdGVLZXlSZXF1ZXN0GiMucmVtb3RlZC5hZG1pbi52MS5VcGRhdGVLZXlSZXNwb25zZRJUCglSZXZva2VLZXkSIi5yZW1vdGVkLmFkbWluLnYxLlJldm9rZUtleVJlcXVlc3QaIy5yZW1vdGVkLmFkbWluLnYxLlJldm9rZUtleVJlc3BvbnNlEnIKE0Nsb3NlS2V5Q29ubmVjdGlvbnMSLC5yZW1vdGVkLmFkbWluLnYxLkNsb3NlS2V5Q29ubmVjdGlvbnNSZXF1ZXN0Gi0ucmVtb3RlZC5hZG1pbi52MS5DbG9zZUtleUNvbm5lY3Rpb25zUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_remoted_admin_v1_key]);
 
 /**
  * @generated from message remoted.admin.v1.CreateKeyRequest
@@ -230,6 +230,20 @@ export type UpdateKeyResponse = Message<"remoted.admin.v1.UpdateKeyResponse"> & 
    * @generated from field: remoted.admin.v1.Key key = 1;
    */
   key?: Key | undefined;
+
+  /**
+   * Listeners closed because the new scopes no longer allow their paths.
+   *
+   * @generated from field: uint32 closed_routes = 2;
+   */
+  closedRoutes: number;
+
+  /**
+   * Links closed because the new scopes no longer allow their paths.
+   *
+   * @generated from field: uint32 closed_links = 3;
+   */
+  closedLinks: number;
 };
 
 /**
@@ -251,12 +265,22 @@ export type RevokeKeyRequest = Message<"remoted.admin.v1.RevokeKeyRequest"> & {
   name: string;
 
   /**
-   * Also close at once every listener and link the key opened, and answer
-   * its waiting dialers; otherwise they run until they end on their own.
+   * Revocation always closes the key's listeners (WebSocket close 4001) and
+   * spares and answers its waiting dialers (403), and by default also closes
+   * its established links. Setting this closes the links even when
+   * keep_links is set (what it meant before keep_links existed).
    *
    * @generated from field: bool close_connections = 2;
    */
   closeConnections: boolean;
+
+  /**
+   * Let the key's established links run until they end on their own; nothing
+   * new is linked for the key either way.
+   *
+   * @generated from field: bool keep_links = 3;
+   */
+  keepLinks: boolean;
 };
 
 /**
@@ -276,14 +300,14 @@ export type RevokeKeyResponse = Message<"remoted.admin.v1.RevokeKeyResponse"> & 
   key?: Key | undefined;
 
   /**
-   * Listeners closed because close_connections was set.
+   * Listeners closed by the revocation.
    *
    * @generated from field: uint32 closed_routes = 2;
    */
   closedRoutes: number;
 
   /**
-   * Links closed because close_connections was set.
+   * Links closed by the revocation (0 with keep_links).
    *
    * @generated from field: uint32 closed_links = 3;
    */
@@ -385,7 +409,8 @@ export const KeyService: GenService<{
     output: typeof UpdateKeyResponseSchema;
   },
   /**
-   * Revokes a key: new requests with it are refused (403). Idempotent.
+   * Revokes a key: new requests with it are refused (403), and what it holds
+   * is closed at once (see RevokeKeyRequest). Idempotent.
    *
    * @generated from rpc remoted.admin.v1.KeyService.RevokeKey
    */

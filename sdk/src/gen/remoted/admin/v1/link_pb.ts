@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file remoted/admin/v1/link.proto.
  */
 export const file_remoted_admin_v1_link: GenFile = /*@__PURE__*/
-  fileDesc("ChtyZW1vdGVkL2FkbWluL3YxL2xpbmsucHJvdG8SEHJlbW90ZWQuYWRtaW4udjEiuQIKBExpbmsSDAoEbmFtZRgBIAEoCRINCgVyb3V0ZRgCIAEoCRIMCgRwYXRoGAMgASgJEhIKCmRpYWxlcl9rZXkYBCABKAkSFAoMbGlzdGVuZXJfa2V5GAUgASgJEhYKDmRpYWxlcl9hZGRyZXNzGAYgASgJEi0KCW9wZW5fdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGQoRYnl0ZXNfdG9fbGlzdGVuZXIYCCABKAQSFwoPYnl0ZXNfdG9fZGlhbGVyGAkgASgEEjAKDWlkbGVfZHVyYXRpb24YCiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLwoMaWRsZV90aW1lb3V0GAsgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uKtEBCg9MaW5rQ2xvc2VSZWFzb24SIQodTElOS19DTE9TRV9SRUFTT05fVU5TUEVDSUZJRUQQABIcChhMSU5LX0NMT1NFX1JFQVNPTl9DTE9TRUQQARIbChdMSU5LX0NMT1NFX1JFQVNPTl9FUlJPUhACEiIKHkxJTktfQ0xPU0VfUkVBU09OX0lETEVfVElNRU9VVBADEh4KGkxJTktfQ0xPU0VfUkVBU09OX1NIVVRET1dOEAQSHAoYTElOS19DTE9TRV9SRUFTT05fRk9SQ0VEEAViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChtyZW1vdGVkL2FkbWluL3YxL2xpbmsucHJvdG8SEHJlbW90ZWQuYWRtaW4udjEiuQIKBExpbmsSDAoEbmFtZRgBIAEoCRINCgVyb3V0ZRgCIAEoCRIMCgRwYXRoGAMgASgJEhIKCmRpYWxlcl9rZXkYBCABKAkSFAoMbGlzdGVuZXJfa2V5GAUgASgJEhYKDmRpYWxlcl9hZGRyZXNzGAYgASgJEi0KCW9wZW5fdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGQoRYnl0ZXNfdG9fbGlzdGVuZXIYCCABKAQSFwoPYnl0ZXNfdG9fZGlhbGVyGAkgASgEEjAKDWlkbGVfZHVyYXRpb24YCiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLwoMaWRsZV90aW1lb3V0GAsgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uKr8CCg9MaW5rQ2xvc2VSZWFzb24SIQodTElOS19DTE9TRV9SRUFTT05fVU5TUEVDSUZJRUQQABIcChhMSU5LX0NMT1NFX1JFQVNPTl9DTE9TRUQQARIbChdMSU5LX0NMT1NFX1JFQVNPTl9FUlJPUhACEiIKHkxJTktfQ0xPU0VfUkVBU09OX0lETEVfVElNRU9VVBADEh4KGkxJTktfQ0xPU0VfUkVBU09OX1NIVVRET1dOEAQSHAoYTElOS19DTE9TRV9SRUFTT05fRk9SQ0VEEAUSIQodTElOS19DTE9TRV9SRUFTT05fS0VZX1JFVk9LRUQQBhIhCh1MSU5LX0NMT1NFX1JFQVNPTl9LRVlfRVhQSVJFRBAHEiYKIkxJTktfQ0xPU0VfUkVBU09OX0tFWV9PVVRfT0ZfU0NPUEUQCGIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Two spliced connections: a dialer and its listener's dial-back.
@@ -144,6 +144,27 @@ export enum LinkCloseReason {
    * @generated from enum value: LINK_CLOSE_REASON_FORCED = 5;
    */
   FORCED = 5,
+
+  /**
+   * The key of either side was revoked.
+   *
+   * @generated from enum value: LINK_CLOSE_REASON_KEY_REVOKED = 6;
+   */
+  KEY_REVOKED = 6,
+
+  /**
+   * The key of either side expired.
+   *
+   * @generated from enum value: LINK_CLOSE_REASON_KEY_EXPIRED = 7;
+   */
+  KEY_EXPIRED = 7,
+
+  /**
+   * The key of either side was updated with scopes that no longer allow the link's path.
+   *
+   * @generated from enum value: LINK_CLOSE_REASON_KEY_OUT_OF_SCOPE = 8;
+   */
+  KEY_OUT_OF_SCOPE = 8,
 }
 
 /**
