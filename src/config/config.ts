@@ -18,8 +18,14 @@ export interface RelayLimits {
   maxConnections: number;
   /** Routes (listeners) open at once; past this, 503. */
   maxRoutes: number;
-  /** Links open at once per client key; past this, a dial is answered 503. */
+  /** Links open at once per client key; past this, a dial is answered 503. Per-key caps: keys may set their own. */
   maxLinksPerKey: number;
+  /** Listeners open at once per server key; past this, 503. */
+  maxRoutesPerKey: number;
+  /** Dialers of one client key waiting for a dial-back at once; past this, 503. */
+  maxWaitingDialersPerKey: number;
+  /** Spare dial-backs held at once per server key; past this, a spare is answered 503. */
+  maxSparesPerKey: number;
   /** Failed authentications from one address within the window before it is answered 429. */
   authFailureLimit: number;
   authFailureWindowMs: number;
@@ -113,6 +119,9 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxConnections: 60_000,
   maxRoutes: 10_000,
   maxLinksPerKey: 10_000,
+  maxRoutesPerKey: 1024,
+  maxWaitingDialersPerKey: 1024,
+  maxSparesPerKey: 256,
   authFailureLimit: 10,
   authFailureWindowMs: 60_000,
   authThrottleMaxAddresses: 10_000,

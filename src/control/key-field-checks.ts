@@ -6,7 +6,7 @@
  */
 import { timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import type { RoutePolicy as ProtoRoutePolicy } from '@remoted/sdk/gen/remoted/admin/v1/key_pb';
-import type { KeyRole } from '../keys/api-key';
+import { KEY_LIMIT_ROLE, type KeyLimitName, type KeyRole } from '../keys/api-key';
 import { validateScope } from '../keys/path-scope';
 import { MAX_POOL_SIZE, type RoutePolicy } from '../keys/route-policy';
 import { invalidArgument } from './control-error';
@@ -48,6 +48,18 @@ export function checkedPoolSize(field: string, role: KeyRole, value: number): nu
   if (value === 0) return null;
   if (value > MAX_POOL_SIZE) throw invalidArgument(field, `at most ${MAX_POOL_SIZE} listeners (got ${value}); 0 means the relay's default`);
   serverOnly(field, role);
+  return value;
+}
+
+/** The most a per-key cap may be: the largest relay-wide limit. */
+const MAX_KEY_LIMIT = 10_000_000;
+
+/** null for 0: the relay's default, allowed on any role; otherwise only on the role that holds such things. */
+export function checkedKeyLimit(field: string, name: KeyLimitName, role: KeyRole, value: number): number | null {
+  if (value === 0) return null;
+  if (value > MAX_KEY_LIMIT) throw invalidArgument(field, `at most ${MAX_KEY_LIMIT} (got ${value}); 0 means the relay's default`);
+  const holder = KEY_LIMIT_ROLE[name];
+  if (role !== holder) throw invalidArgument(field, `only ${holder} keys have this cap, and this key's role is ${role}`);
   return value;
 }
 

@@ -1,11 +1,11 @@
 /** KeyService: create, list, get, update, revoke keys; close what a key opened. */
 import type { KeyService } from '@remoted/sdk/gen/remoted/admin/v1/key_service_pb';
 import { KeyRole as ProtoKeyRole } from '@remoted/sdk/gen/remoted/admin/v1/key_pb';
-import type { ApiKey, KeyStore, UpdateKeyInput } from '../keys/api-key';
+import type { ApiKey, KeyLimitName, KeyLimits, KeyStore, UpdateKeyInput } from '../keys/api-key';
 import type { KeyHoldings, SeveredCounts } from '../relay/key-enforcer';
 import { invalidArgument, notFound } from './control-error';
 import type { HandlersOf } from './grpc-handlers';
-import { checkedExpiry, checkedLabel, checkedPoolSize, checkedRoutePolicy, checkedScopes } from './key-field-checks';
+import { checkedExpiry, checkedKeyLimit, checkedLabel, checkedPoolSize, checkedRoutePolicy, checkedScopes } from './key-field-checks';
 import type { KeyEvents } from './key-events';
 import { afterKeyOf, pageSizeOf, tokenAfter } from './pagination';
 import { roleFromProto } from './proto-enums';
@@ -14,7 +14,36 @@ import { keyToProto } from './to-proto';
 
 type Handlers = HandlersOf<typeof KeyService>;
 
-const UPDATABLE_FIELDS = ['label', 'scopes', 'route_policy', 'pool_size'] as const;
+function limitField(path: string): (typeof LIMIT_FIELDS)[number] | undefined {
+  return LIMIT_FIELDS.find((f) => f.field === path);
+}
+
+/** The caps a CreateKey request sets (0 fields are the relay's default and left out). */
+function checkedLimits(role: ApiKey['role'], request: KeyLimitFields): KeyLimits {
+  const limits: KeyLimits = {};
+  for (const { field, name, read } of LIMIT_FIELDS) {
+    const value = checkedKeyLimit(field, name, role, read(request));
+    if (value !== null) limits[name] = value;
+  }
+  return limits;
+}
+
+/** Per-key caps: the proto field (in requests and in Key) of each. */
+const LIMIT_FIELDS: ReadonlyArray<{ field: string; name: KeyLimitName; read(message: KeyLimitFields): number }> = [
+  { field: 'max_routes', name: 'maxRoutes', read: (m) => m.maxRoutes },
+  { field: 'max_waiting_dialers', name: 'maxWaitingDialers', read: (m) => m.maxWaitingDialers },
+  { field: 'max_spares', name: 'maxSpares', read: (m) => m.maxSpares },
+  { field: 'max_links', name: 'maxLinks', read: (m) => m.maxLinks },
+];
+
+interface KeyLimitFields {
+  maxRoutes: number;
+  maxWaitingDialers: number;
+  maxSpares: number;
+  maxLinks: number;
+}
+
+const UPDATABLE_FIELDS = ['label', 'scopes', 'route_policy', 'pool_size', ...LIMIT_FIELDS.map((f) => f.field)] as const;
 
 export function keyServiceHandlers(store: KeyStore, keyEvents: KeyEvents, holdings: KeyHoldings): Handlers {
   const existing = async (field: string, name: string): Promise<ApiKey> => {
@@ -44,6 +73,7 @@ export function keyServiceHandlers(store: KeyStore, keyEvents: KeyEvents, holdin
         expiresAt,
         routePolicy: checkedRoutePolicy('route_policy', role, request.routePolicy) ?? undefined,
         poolSize: checkedPoolSize('pool_size', role, request.poolSize) ?? undefined,
+        limits: checkedLimits(role, request),
       });
       keyEvents.emit('key:create', key);
       return { key: keyToProto(key), secret };
@@ -78,7 +108,11 @@ export function keyServiceHandlers(store: KeyStore, keyEvents: KeyEvents, holdin
         else if (path === 'scopes') input.scopes = checkedScopes('key.scopes', request.key.scopes);
         else if (path === 'route_policy') input.routePolicy = checkedRoutePolicy('key.route_policy', key.role, request.key.routePolicy);
         else if (path === 'pool_size') input.poolSize = checkedPoolSize('key.pool_size', key.role, request.key.poolSize);
-        else throw invalidArgument('update_mask', `"${path}" cannot be updated; only ${UPDATABLE_FIELDS.join(', ')}`);
+        else {
+          const limit = limitField(path);
+          if (!limit) throw invalidArgument('update_mask', `"${path}" cannot be updated; only ${UPDATABLE_FIELDS.join(', ')}`);
+          input.limits = { ...input.limits, [limit.name]: checkedKeyLimit(`key.${limit.field}`, limit.name, key.role, limit.read(request.key)) };
+        }
       }
       // Narrowed scopes: the relay closes what the key holds outside them as the store tells it of the change.
       const { result: updated, closed } = await closing(key.id, () => store.update(key.id, input));

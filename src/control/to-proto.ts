@@ -31,6 +31,10 @@ export function keyToProto(key: ApiKey, now: Date = new Date()): KeyInit {
     revokeTime: key.revokedAt ? timestampFromDate(key.revokedAt) : undefined,
     routePolicy: routePolicyToProto(key.routePolicy),
     poolSize: key.poolSize ?? 0,
+    maxRoutes: key.limits.maxRoutes ?? 0,
+    maxWaitingDialers: key.limits.maxWaitingDialers ?? 0,
+    maxSpares: key.limits.maxSpares ?? 0,
+    maxLinks: key.limits.maxLinks ?? 0,
   };
 }
 

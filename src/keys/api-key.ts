@@ -4,6 +4,29 @@ import type { RoutePolicy } from './route-policy';
 export const KEY_ROLES = ['server', 'client', 'admin'] as const;
 export type KeyRole = (typeof KEY_ROLES)[number];
 
+/**
+ * Caps on what one key may hold at once, so that one tenant cannot use up the
+ * relay-wide limits. Undefined means the relay's default (REMOTED_MAX_*_PER_KEY).
+ * Routes and spares count for server keys, waiting dialers and links for client keys.
+ */
+export interface KeyLimits {
+  maxRoutes?: number;
+  maxWaitingDialers?: number;
+  maxSpares?: number;
+  maxLinks?: number;
+}
+
+export const KEY_LIMIT_NAMES = ['maxRoutes', 'maxWaitingDialers', 'maxSpares', 'maxLinks'] as const satisfies ReadonlyArray<keyof KeyLimits>;
+export type KeyLimitName = (typeof KEY_LIMIT_NAMES)[number];
+
+/** Which role a cap applies to: the others never hold such a thing. */
+export const KEY_LIMIT_ROLE: Readonly<Record<KeyLimitName, KeyRole>> = {
+  maxRoutes: 'server',
+  maxSpares: 'server',
+  maxWaitingDialers: 'client',
+  maxLinks: 'client',
+};
+
 export interface ApiKey {
   /** Public id, safe to log and show; the secret is never stored. */
   id: string;
@@ -18,6 +41,8 @@ export interface ApiKey {
   routePolicy?: RoutePolicy;
   /** Server keys with the pool policy: most active listeners per path; undefined means the relay's default. */
   poolSize?: number;
+  /** Caps of its own; an empty object means the relay's defaults for all. */
+  limits: KeyLimits;
 }
 
 export interface CreateKeyInput {
@@ -31,6 +56,7 @@ export interface CreateKeyInput {
   routePolicy?: RoutePolicy;
   /** Server keys only; undefined means the relay's default. */
   poolSize?: number;
+  limits?: KeyLimits;
 }
 
 export interface ListKeysQuery {
@@ -47,6 +73,8 @@ export interface UpdateKeyInput {
   scopes?: readonly string[];
   routePolicy?: RoutePolicy | null;
   poolSize?: number | null;
+  /** Each cap named is set; null goes back to the relay's default. */
+  limits?: { [name in KeyLimitName]?: number | null };
 }
 
 export interface RevokeOptions {

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { ApiKey, CreateKeyInput, KeyChange, KeyRole, KeyStore, ListKeysQuery, RevokeOptions, UpdateKeyInput } from './api-key';
+import { type ApiKey, type CreateKeyInput, KEY_LIMIT_NAMES, type KeyChange, type KeyLimitName, type KeyLimits, type KeyRole, type KeyStore, type ListKeysQuery, type RevokeOptions, type UpdateKeyInput } from './api-key';
 import { digestsEqual, generateKeyId, generateSecret, hashSecret } from './key-secret';
 import { isRoutePolicy } from './route-policy';
 
@@ -17,7 +17,19 @@ interface KeyRow {
   revoked_at: number | null;
   route_policy: string | null;
   pool_size: number | null;
+  max_routes: number | null;
+  max_waiting_dialers: number | null;
+  max_spares: number | null;
+  max_links: number | null;
 }
+
+/** The column of each per-key cap. */
+const LIMIT_COLUMNS: Readonly<Record<KeyLimitName, 'max_routes' | 'max_waiting_dialers' | 'max_spares' | 'max_links'>> = {
+  maxRoutes: 'max_routes',
+  maxWaitingDialers: 'max_waiting_dialers',
+  maxSpares: 'max_spares',
+  maxLinks: 'max_links',
+};
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -43,6 +55,10 @@ CREATE TABLE IF NOT EXISTS api_keys (
 const ADDED_COLUMNS: ReadonlyArray<{ name: keyof KeyRow; definition: string }> = [
   { name: 'route_policy', definition: 'TEXT' },
   { name: 'pool_size', definition: 'INTEGER CHECK (pool_size > 0)' },
+  { name: 'max_routes', definition: 'INTEGER CHECK (max_routes >= 0)' },
+  { name: 'max_waiting_dialers', definition: 'INTEGER CHECK (max_waiting_dialers >= 0)' },
+  { name: 'max_spares', definition: 'INTEGER CHECK (max_spares >= 0)' },
+  { name: 'max_links', definition: 'INTEGER CHECK (max_links >= 0)' },
 ];
 
 const DEFAULT_LIST_LIMIT = 1000;
@@ -87,11 +103,17 @@ export class SqliteKeyStore implements KeyStore {
       revoked_at: null,
       route_policy: input.routePolicy ?? null,
       pool_size: input.poolSize ?? null,
+      max_routes: input.limits?.maxRoutes ?? null,
+      max_waiting_dialers: input.limits?.maxWaitingDialers ?? null,
+      max_spares: input.limits?.maxSpares ?? null,
+      max_links: input.limits?.maxLinks ?? null,
     };
     this.db
       .prepare(
-        `INSERT INTO api_keys (id, secret_hash, role, label, scopes, created_at, expires_at, revoked_at, route_policy, pool_size)
-         VALUES (@id, @secret_hash, @role, @label, @scopes, @created_at, @expires_at, @revoked_at, @route_policy, @pool_size)`,
+        `INSERT INTO api_keys (id, secret_hash, role, label, scopes, created_at, expires_at, revoked_at, route_policy, pool_size,
+           max_routes, max_waiting_dialers, max_spares, max_links)
+         VALUES (@id, @secret_hash, @role, @label, @scopes, @created_at, @expires_at, @revoked_at, @route_policy, @pool_size,
+           @max_routes, @max_waiting_dialers, @max_spares, @max_links)`,
       )
       .run(row);
     return { key: toKey(row), secret };
@@ -149,6 +171,13 @@ export class SqliteKeyStore implements KeyStore {
     if (input.poolSize !== undefined) {
       sets.push('pool_size = @pool_size');
       params.pool_size = input.poolSize;
+    }
+    for (const name of KEY_LIMIT_NAMES) {
+      const value = input.limits?.[name];
+      if (value === undefined) continue;
+      const column = LIMIT_COLUMNS[name];
+      sets.push(`${column} = @${column}`);
+      params[column] = value;
     }
     if (sets.length > 0) this.db.prepare(`UPDATE api_keys SET ${sets.join(', ')} WHERE id = @id`).run(params);
     this.bySecretDigest.clear();
@@ -209,5 +238,15 @@ function toKey(row: KeyRow): ApiKey {
     // Only this store writes the column, with known policies; a value from elsewhere means the default.
     routePolicy: row.route_policy !== null && isRoutePolicy(row.route_policy) ? row.route_policy : undefined,
     poolSize: row.pool_size ?? undefined,
+    limits: limitsOf(row),
   };
+}
+
+function limitsOf(row: KeyRow): KeyLimits {
+  const limits: KeyLimits = {};
+  for (const name of KEY_LIMIT_NAMES) {
+    const value = row[LIMIT_COLUMNS[name]];
+    if (value !== null && value !== undefined) limits[name] = value;
+  }
+  return limits;
 }

@@ -8,6 +8,8 @@ import { randomToken } from '@remoted/sdk/protocol';
 import type { ApiKey } from '../keys/api-key';
 import { endWaitingDialer } from './end-waiting-dialer';
 import type { KeyEnforcer } from './key-enforcer';
+import { keyLimitsOf } from './key-limits';
+import { PerKeyCount } from './per-key-count';
 import { replyError, replySpareSwitching, replySwitching } from './http-reply';
 import { Link } from './link';
 import { nextOfferOrder, offerDialer, offerElsewhereOrEnd } from './redirect-dialer';
@@ -59,7 +61,7 @@ interface LinkingPair {
 
 export class LinkBroker {
   /** Open links per dialer key: only keys with a live link have an entry. */
-  private readonly linksPerKey = new Map<string, number>();
+  private readonly linksPerKey = new PerKeyCount();
 
   constructor(
     private readonly ctx: RelayContext,
@@ -87,8 +89,9 @@ export class LinkBroker {
       events.emit('capacity:reached', { limit: 'pre_link_bytes', path });
       return replyError(socket, 'over_capacity', 'Too many bytes were sent before the link was made.');
     }
-    if ((this.linksPerKey.get(key.id) ?? 0) >= config.limits.maxLinksPerKey) {
-      this.ctx.log.warn({ key: key.id, route: path, limit: config.limits.maxLinksPerKey }, 'links per key limit reached');
+    const limits = keyLimitsOf(key, config.limits);
+    if (this.linksPerKey.of(key.id) >= limits.maxLinks) {
+      this.ctx.log.warn({ key: key.id, route: path, limit: limits.maxLinks }, 'links per key limit reached');
       events.emit('capacity:reached', { limit: 'links_per_key', path });
       return replyError(socket, 'over_capacity', 'This key has too many open links.');
     }
@@ -102,6 +105,11 @@ export class LinkBroker {
     // The wait is bounded by the relay's default, not the dialer's own timeout,
     // so no dialer holds a waiting slot for longer (as the original).
     const deadlineMs = this.ctx.now() + config.defaultTimeoutSeconds * 1000;
+    if (registry.waitingDialerCountOf(key.id) >= limits.maxWaitingDialers) {
+      this.ctx.log.warn({ key: key.id, route: path, limit: limits.maxWaitingDialers }, 'waiting dialers per key limit reached');
+      events.emit('capacity:reached', { limit: 'waiting_dialers_per_key', path });
+      return replyError(socket, 'over_capacity', `This key has ${limits.maxWaitingDialers} dials waiting already.`);
+    }
     const dialer = new WaitingDialer(path, id, socket, head, key, call.address, timeoutSeconds, deadlineMs, call.readsEarlyData);
     const added = registry.addWaitingDialer(dialer, config.limits.maxWaitingDialersPerRoute);
     if (added === 'route_full') {
@@ -190,7 +198,7 @@ export class LinkBroker {
     );
     registry.addLink(link);
     registry.findListener(pair.listenerId)?.countLink(1);
-    this.linksPerKey.set(pair.dialerKeyId, (this.linksPerKey.get(pair.dialerKeyId) ?? 0) + 1);
+    this.linksPerKey.add(pair.dialerKeyId);
     link.start();
     this.ctx.log.info({ link: link.id, route: pair.path, dialer: pair.dialerAddress }, 'link opened');
     this.ctx.events.emit('link:open', { ...link.snapshot(), handshakeMs: this.ctx.now() - pair.dialedAtMs });
@@ -202,9 +210,7 @@ export class LinkBroker {
     this.ctx.registry.removeLink(link);
     const snapshot = link.snapshot();
     this.ctx.registry.findListener(snapshot.listenerId)?.countLink(-1);
-    const left = (this.linksPerKey.get(snapshot.dialerKeyId) ?? 1) - 1;
-    if (left > 0) this.linksPerKey.set(snapshot.dialerKeyId, left);
-    else this.linksPerKey.delete(snapshot.dialerKeyId);
+    this.linksPerKey.remove(snapshot.dialerKeyId);
     this.ctx.log.info(
       { link: link.id, route: snapshot.path, reason, bytesToListener: snapshot.bytesToListener, bytesToDialer: snapshot.bytesToDialer },
       'link closed',

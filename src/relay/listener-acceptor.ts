@@ -20,6 +20,7 @@ import type { RelayContext } from './relay-context';
 import { type RouteCloseReason, routeSnapshotOf } from './relay-events';
 import { admitListener } from './route-admission';
 import type { DrainedBy } from './route-registry';
+import { keyLimitsOf } from './key-limits';
 
 export class ListenerAcceptor {
   private readonly wss: WebSocketServer;
@@ -53,6 +54,12 @@ export class ListenerAcceptor {
       this.ctx.log.warn({ route: path, limit: config.limits.maxRoutes }, 'routes limit reached');
       this.ctx.events.emit('capacity:reached', { limit: 'routes', path });
       return replyError(socket, 'over_capacity', 'The relay has too many routes open.');
+    }
+    const { maxRoutes } = keyLimitsOf(key, config.limits);
+    if (registry.listenerCountOf(key.id) - admission.replaces.length >= maxRoutes) {
+      this.ctx.log.warn({ route: path, key: key.id, limit: maxRoutes }, 'routes per key limit reached');
+      this.ctx.events.emit('capacity:reached', { limit: 'routes_per_key', path });
+      return replyError(socket, 'over_capacity', `This key has its ${maxRoutes} routes open already.`);
     }
     const id = `lsn_${randomToken(16)}`;
     const features = this.grantedFeatures(req);

@@ -1,5 +1,6 @@
 /** The route registry of one relay process. */
 import type { Link } from './link';
+import { PerKeyCount } from './per-key-count';
 import type { AddDialerResult, RouteListener, RouteRegistry } from './route-registry';
 import type { WaitingDialer } from './waiting-dialer';
 
@@ -14,17 +15,21 @@ export class MemoryRouteRegistry implements RouteRegistry {
   private readonly waiting = new Map<string, Map<string, WaitingDialer>>();
   private waitingTotal = 0;
   private readonly linksById = new Map<string, Link>();
+  private readonly listenersPerKey = new PerKeyCount();
+  private readonly waitingPerKey = new PerKeyCount();
 
   addListener(listener: RouteListener): void {
     const onPath = this.byPath.get(listener.path);
     if (onPath) onPath.push(listener);
     else this.byPath.set(listener.path, [listener]);
     this.byId.set(listener.id, listener);
+    this.listenersPerKey.add(listener.keyId);
   }
 
   removeListener(listener: RouteListener): boolean {
     if (this.byId.get(listener.id) !== listener) return false;
     this.byId.delete(listener.id);
+    this.listenersPerKey.remove(listener.keyId);
     const onPath = this.byPath.get(listener.path) ?? [];
     const rest = onPath.filter((l) => l !== listener);
     if (rest.length > 0) this.byPath.set(listener.path, rest);
@@ -44,6 +49,14 @@ export class MemoryRouteRegistry implements RouteRegistry {
     return this.byId.values();
   }
 
+  listenerCountOf(keyId: string): number {
+    return this.listenersPerKey.of(keyId);
+  }
+
+  waitingDialerCountOf(keyId: string): number {
+    return this.waitingPerKey.of(keyId);
+  }
+
   listenerCount(): number {
     return this.byId.size;
   }
@@ -59,6 +72,7 @@ export class MemoryRouteRegistry implements RouteRegistry {
     if (!byId) this.waiting.set(dialer.path, (byId = new Map()));
     byId.set(dialer.id, dialer);
     this.waitingTotal++;
+    this.waitingPerKey.add(dialer.key.id);
     return 'added';
   }
 
@@ -71,6 +85,7 @@ export class MemoryRouteRegistry implements RouteRegistry {
     if (byId?.get(dialer.id) !== dialer) return false;
     byId.delete(dialer.id);
     this.waitingTotal--;
+    this.waitingPerKey.remove(dialer.key.id);
     if (byId.size === 0) this.waiting.delete(dialer.path);
     return true;
   }

@@ -46,7 +46,16 @@ export type DialerEndReason = 'timeout' | 'listener_gone' | 'dialer_closed' | 's
 export type RefusalCode = ErrorCode | 'upgrade_required' | 'timeout';
 
 /** The limits that answer 503 over_capacity. */
-export type CapacityLimit = 'connections' | 'routes' | 'links_per_key' | 'waiting_dialers_per_route' | 'pre_link_bytes' | 'spares';
+export type CapacityLimit =
+  | 'connections'
+  | 'routes'
+  | 'routes_per_key'
+  | 'links_per_key'
+  | 'waiting_dialers_per_route'
+  | 'waiting_dialers_per_key'
+  | 'pre_link_bytes'
+  | 'spares'
+  | 'spares_per_key';
 
 export interface RelayEventMap {
   'route:open': [RouteSnapshot];

@@ -58,6 +58,8 @@ export interface RouteRegistry {
   findListener(id: string): RouteListener | undefined;
   listeners(): Iterable<RouteListener>;
   listenerCount(): number;
+  /** Listeners (draining ones included) opened with this key. */
+  listenerCountOf(keyId: string): number;
   /** Paths with at least one listener. */
   pathCount(): number;
 
@@ -68,6 +70,8 @@ export interface RouteRegistry {
   waitingDialers(): Iterable<WaitingDialer>;
   waitingDialersOn(path: string): Iterable<WaitingDialer>;
   waitingDialerCount(path?: string): number;
+  /** Dialers of this (client) key waiting now. */
+  waitingDialerCountOf(keyId: string): number;
 
   addLink(link: Link): void;
   removeLink(link: Link): void;

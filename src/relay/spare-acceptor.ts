@@ -5,6 +5,7 @@ import type { WebRouteCall } from './link-broker';
 import type { RelayContext } from './relay-context';
 import { SpareDialback } from './spare-dialback';
 import { effectiveTimeoutSeconds } from './webroute-handshake';
+import { keyLimitsOf } from './key-limits';
 
 export class SpareAcceptor {
   constructor(private readonly ctx: RelayContext) {}
@@ -27,6 +28,11 @@ export class SpareAcceptor {
     if (spares.countOnPath(path) >= config.routes.sparesPerRoute) {
       events.emit('capacity:reached', { limit: 'spares', path });
       return replyError(socket, 'over_capacity', `This path holds its ${config.routes.sparesPerRoute} spares already.`);
+    }
+    const { maxSpares } = keyLimitsOf(key, config.limits);
+    if (spares.countOfKey(key.id) >= maxSpares) {
+      events.emit('capacity:reached', { limit: 'spares_per_key', path });
+      return replyError(socket, 'over_capacity', `This key holds its ${maxSpares} spares already.`);
     }
     const timeoutSeconds = effectiveTimeoutSeconds(config.defaultTimeoutSeconds, call.requestedTimeoutSeconds);
     const spare = new SpareDialback(id, path, listenerId, key.id, socket, timeoutSeconds, this.ctx.now());

@@ -3,12 +3,14 @@
  * object for the whole relay, so the per-path bound and the expiry sweep see
  * all of them.
  */
+import { PerKeyCount } from './per-key-count';
 import type { SpareDialback } from './spare-dialback';
 
 export class SparePool {
   /** listener id -> its spares, oldest first (a dial takes the oldest). */
   private readonly byListener = new Map<string, SpareDialback[]>();
   private readonly perPath = new Map<string, number>();
+  private readonly perKey = new PerKeyCount();
   private total = 0;
 
   add(spare: SpareDialback): void {
@@ -16,6 +18,7 @@ export class SparePool {
     if (!list) this.byListener.set(spare.listenerId, (list = []));
     list.push(spare);
     this.perPath.set(spare.path, (this.perPath.get(spare.path) ?? 0) + 1);
+    this.perKey.add(spare.keyId);
     this.total++;
   }
 
@@ -36,6 +39,7 @@ export class SparePool {
     const onPath = (this.perPath.get(spare.path) ?? 1) - 1;
     if (onPath > 0) this.perPath.set(spare.path, onPath);
     else this.perPath.delete(spare.path);
+    this.perKey.remove(spare.keyId);
     this.total--;
     return true;
   }
@@ -60,6 +64,10 @@ export class SparePool {
 
   countFor(listenerId: string): number {
     return this.byListener.get(listenerId)?.length ?? 0;
+  }
+
+  countOfKey(keyId: string): number {
+    return this.perKey.of(keyId);
   }
 
   countOnPath(path: string): number {

@@ -27,10 +27,19 @@ export function parseRoutePolicy(value: string): RoutePolicy {
 
 /** A whole number; 0 or `default` is the relay's default (the server checks the upper bound). */
 export function parsePoolSize(value: string): number {
+  return wholeOrDefault(value, 'invalid_pool_size', '--pool-size');
+}
+
+/** A per-key cap (--max-routes and the like): a whole number; 0 or `default` is the relay's default. */
+export function parseCap(value: string): number {
+  return wholeOrDefault(value, 'invalid_cap', 'a --max-* cap');
+}
+
+function wholeOrDefault(value: string, code: string, what: string): number {
   if (value.toLowerCase() === 'default') return 0;
-  const size = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(size)) throw new CliError('invalid_pool_size', `--pool-size must be a whole number or default (got "${value}")`);
-  return size;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new CliError(code, `${what} must be a whole number or default (got "${value}")`);
+  return n;
 }
 
 /** Repeatable options; `previous` is undefined the first time when the option has no default. */

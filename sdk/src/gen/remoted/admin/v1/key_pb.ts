@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file remoted/admin/v1/key.proto.
  */
 export const file_remoted_admin_v1_key: GenFile = /*@__PURE__*/
-  fileDesc("ChpyZW1vdGVkL2FkbWluL3YxL2tleS5wcm90bxIQcmVtb3RlZC5hZG1pbi52MSLhAgoDS2V5EgwKBG5hbWUYASABKAkSJwoEcm9sZRgCIAEoDjIZLnJlbW90ZWQuYWRtaW4udjEuS2V5Um9sZRINCgVsYWJlbBgDIAEoCRIOCgZzY29wZXMYBCADKAkSKQoFc3RhdGUYBSABKA4yGi5yZW1vdGVkLmFkbWluLnYxLktleVN0YXRlEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtleHBpcmVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmV2b2tlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKDHJvdXRlX3BvbGljeRgJIAEoDjIdLnJlbW90ZWQuYWRtaW4udjEuUm91dGVQb2xpY3kSEQoJcG9vbF9zaXplGAogASgNKmEKB0tleVJvbGUSGAoUS0VZX1JPTEVfVU5TUEVDSUZJRUQQABITCg9LRVlfUk9MRV9TRVJWRVIQARITCg9LRVlfUk9MRV9DTElFTlQQAhISCg5LRVlfUk9MRV9BRE1JThADKmkKCEtleVN0YXRlEhkKFUtFWV9TVEFURV9VTlNQRUNJRklFRBAAEhQKEEtFWV9TVEFURV9BQ1RJVkUQARIVChFLRVlfU1RBVEVfRVhQSVJFRBACEhUKEUtFWV9TVEFURV9SRVZPS0VEEAMqeQoLUm91dGVQb2xpY3kSHAoYUk9VVEVfUE9MSUNZX1VOU1BFQ0lGSUVEEAASGgoWUk9VVEVfUE9MSUNZX0VYQ0xVU0lWRRABEhkKFVJPVVRFX1BPTElDWV9UQUtFT1ZFUhACEhUKEVJPVVRFX1BPTElDWV9QT09MEANiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChpyZW1vdGVkL2FkbWluL3YxL2tleS5wcm90bxIQcmVtb3RlZC5hZG1pbi52MSK5AwoDS2V5EgwKBG5hbWUYASABKAkSJwoEcm9sZRgCIAEoDjIZLnJlbW90ZWQuYWRtaW4udjEuS2V5Um9sZRINCgVsYWJlbBgDIAEoCRIOCgZzY29wZXMYBCADKAkSKQoFc3RhdGUYBSABKA4yGi5yZW1vdGVkLmFkbWluLnYxLktleVN0YXRlEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtleHBpcmVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmV2b2tlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKDHJvdXRlX3BvbGljeRgJIAEoDjIdLnJlbW90ZWQuYWRtaW4udjEuUm91dGVQb2xpY3kSEQoJcG9vbF9zaXplGAogASgNEhIKCm1heF9yb3V0ZXMYCyABKA0SGwoTbWF4X3dhaXRpbmdfZGlhbGVycxgMIAEoDRISCgptYXhfc3BhcmVzGA0gASgNEhEKCW1heF9saW5rcxgOIAEoDSphCgdLZXlSb2xlEhgKFEtFWV9ST0xFX1VOU1BFQ0lGSUVEEAASEwoPS0VZX1JPTEVfU0VSVkVSEAESEwoPS0VZX1JPTEVfQ0xJRU5UEAISEgoOS0VZX1JPTEVfQURNSU4QAyppCghLZXlTdGF0ZRIZChVLRVlfU1RBVEVfVU5TUEVDSUZJRUQQABIUChBLRVlfU1RBVEVfQUNUSVZFEAESFQoRS0VZX1NUQVRFX0VYUElSRUQQAhIVChFLRVlfU1RBVEVfUkVWT0tFRBADKnkKC1JvdXRlUG9saWN5EhwKGFJPVVRFX1BPTElDWV9VTlNQRUNJRklFRBAAEhoKFlJPVVRFX1BPTElDWV9FWENMVVNJVkUQARIZChVST1VURV9QT0xJQ1lfVEFLRU9WRVIQAhIVChFST1VURV9QT0xJQ1lfUE9PTBADYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * An API key as the relay knows it. The secret is never stored: it is
@@ -87,6 +87,37 @@ export type Key = Message<"remoted.admin.v1.Key"> & {
    * @generated from field: uint32 pool_size = 10;
    */
   poolSize: number;
+
+  /**
+   * Caps on what this key may hold at once, so that one tenant cannot use up
+   * the relay-wide limits; past a cap the relay answers 503 over_capacity.
+   * 0 means the relay's default (REMOTED_MAX_ROUTES_PER_KEY and the like).
+   * Server keys only: listeners open at once.
+   *
+   * @generated from field: uint32 max_routes = 11;
+   */
+  maxRoutes: number;
+
+  /**
+   * Client keys only: dials waiting for a dial-back at once.
+   *
+   * @generated from field: uint32 max_waiting_dialers = 12;
+   */
+  maxWaitingDialers: number;
+
+  /**
+   * Server keys only: spare dial-backs held at once.
+   *
+   * @generated from field: uint32 max_spares = 13;
+   */
+  maxSpares: number;
+
+  /**
+   * Client keys only: links open at once.
+   *
+   * @generated from field: uint32 max_links = 14;
+   */
+  maxLinks: number;
 };
 
 /**

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file remoted/admin/v1/key_service.proto.
  */
 export const file_remoted_admin_v1_key_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJyZW1vdGVkL2FkbWluL3YxL2tleV9zZXJ2aWNlLnByb3RvEhByZW1vdGVkLmFkbWluLnYxItMBChBDcmVhdGVLZXlSZXF1ZXN0EicKBHJvbGUYASABKA4yGS5yZW1vdGVkLmFkbWluLnYxLktleVJvbGUSDQoFbGFiZWwYAiABKAkSDgoGc2NvcGVzGAMgAygJEi8KC2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCgxyb3V0ZV9wb2xpY3kYBSABKA4yHS5yZW1vdGVkLmFkbWluLnYxLlJvdXRlUG9saWN5EhEKCXBvb2xfc2l6ZRgGIAEoDSJHChFDcmVhdGVLZXlSZXNwb25zZRIiCgNrZXkYASABKAsyFS5yZW1vdGVkLmFkbWluLnYxLktleRIOCgZzZWNyZXQYAiABKAkidwoPTGlzdEtleXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEicKBHJvbGUYAyABKA4yGS5yZW1vdGVkLmFkbWluLnYxLktleVJvbGUSFAoMc2hvd19yZXZva2VkGAQgASgIIlAKEExpc3RLZXlzUmVzcG9uc2USIwoEa2V5cxgBIAMoCzIVLnJlbW90ZWQuYWRtaW4udjEuS2V5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIdCg1HZXRLZXlSZXF1ZXN0EgwKBG5hbWUYASABKAkiNAoOR2V0S2V5UmVzcG9uc2USIgoDa2V5GAEgASgLMhUucmVtb3RlZC5hZG1pbi52MS5LZXkiZwoQVXBkYXRlS2V5UmVxdWVzdBIiCgNrZXkYASABKAsyFS5yZW1vdGVkLmFkbWluLnYxLktleRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siZAoRVXBkYXRlS2V5UmVzcG9uc2USIgoDa2V5GAEgASgLMhUucmVtb3RlZC5hZG1pbi52MS5LZXkSFQoNY2xvc2VkX3JvdXRlcxgCIAEoDRIUCgxjbG9zZWRfbGlua3MYAyABKA0iTwoQUmV2b2tlS2V5UmVxdWVzdBIMCgRuYW1lGAEgASgJEhkKEWNsb3NlX2Nvbm5lY3Rpb25zGAIgASgIEhIKCmtlZXBfbGlua3MYAyABKAgiZAoRUmV2b2tlS2V5UmVzcG9uc2USIgoDa2V5GAEgASgLMhUucmVtb3RlZC5hZG1pbi52MS5LZXkSFQoNY2xvc2VkX3JvdXRlcxgCIAEoDRIUCgxjbG9zZWRfbGlua3MYAyABKA0iKgoaQ2xvc2VLZXlDb25uZWN0aW9uc1JlcXVlc3QSDAoEbmFtZRgBIAEoCSJKChtDbG9zZUtleUNvbm5lY3Rpb25zUmVzcG9uc2USFQoNY2xvc2VkX3JvdXRlcxgBIAEoDRIUCgxjbG9zZWRfbGlua3MYAiABKA0yogQKCktleVNlcnZpY2USVAoJQ3JlYXRlS2V5EiIucmVtb3RlZC5hZG1pbi52MS5DcmVhdGVLZXlSZXF1ZXN0GiMucmVtb3RlZC5hZG1pbi52MS5DcmVhdGVLZXlSZXNwb25zZRJRCghMaXN0S2V5cxIhLnJlbW90ZWQuYWRtaW4udjEuTGlzdEtleXNSZXF1ZXN0GiIucmVtb3RlZC5hZG1pbi52MS5MaXN0S2V5c1Jlc3BvbnNlEksKBkdldEtleRIfLnJlbW90ZWQuYWRtaW4udjEuR2V0S2V5UmVxdWVzdBogLnJlbW90ZWQuYWRtaW4udjEuR2V0S2V5UmVzcG9uc2USVAoJVXBkYXRlS2V5EiIucmVtb3RlZC5hZG1pbi52MS5VcGRhdGVLZXlSZXF1ZXN0GiMucmVtb3RlZC5hZG1pbi52MS5VcGRhdGVLZXlSZXNwb25zZRJUCglSZXZva2VLZXkSIi5yZW1vdGVkLmFkbWluLnYxLlJldm9rZUtleVJlcXVlc3QaIy5yZW1vdGVkLmFkbWluLnYxLlJldm9rZUtleVJlc3BvbnNlEnIKE0Nsb3NlS2V5Q29ubmVjdGlvbnMSLC5yZW1vdGVkLmFkbWluLnYxLkNsb3NlS2V5Q29ubmVjdGlvbnNSZXF1ZXN0Gi0ucmVtb3RlZC5hZG1pbi52MS5DbG9zZUtleUNvbm5lY3Rpb25zUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_remoted_admin_v1_key]);
+  fileDesc("CiJyZW1vdGVkL2FkbWluL3YxL2tleV9zZXJ2aWNlLnByb3RvEhByZW1vdGVkLmFkbWluLnYxIqsCChBDcmVhdGVLZXlSZXF1ZXN0EicKBHJvbGUYASABKA4yGS5yZW1vdGVkLmFkbWluLnYxLktleVJvbGUSDQoFbGFiZWwYAiABKAkSDgoGc2NvcGVzGAMgAygJEi8KC2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCgxyb3V0ZV9wb2xpY3kYBSABKA4yHS5yZW1vdGVkLmFkbWluLnYxLlJvdXRlUG9saWN5EhEKCXBvb2xfc2l6ZRgGIAEoDRISCgptYXhfcm91dGVzGAcgASgNEhsKE21heF93YWl0aW5nX2RpYWxlcnMYCCABKA0SEgoKbWF4X3NwYXJlcxgJIAEoDRIRCgltYXhfbGlua3MYCiABKA0iRwoRQ3JlYXRlS2V5UmVzcG9uc2USIgoDa2V5GAEgASgLMhUucmVtb3RlZC5hZG1pbi52MS5LZXkSDgoGc2VjcmV0GAIgASgJIncKD0xpc3RLZXlzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRInCgRyb2xlGAMgASgOMhkucmVtb3RlZC5hZG1pbi52MS5LZXlSb2xlEhQKDHNob3dfcmV2b2tlZBgEIAEoCCJQChBMaXN0S2V5c1Jlc3BvbnNlEiMKBGtleXMYASADKAsyFS5yZW1vdGVkLmFkbWluLnYxLktleRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiHQoNR2V0S2V5UmVxdWVzdBIMCgRuYW1lGAEgASgJIjQKDkdldEtleVJlc3BvbnNlEiIKA2tleRgBIAEoCzIVLnJlbW90ZWQuYWRtaW4udjEuS2V5ImcKEFVwZGF0ZUtleVJlcXVlc3QSIgoDa2V5GAEgASgLMhUucmVtb3RlZC5hZG1pbi52MS5LZXkSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrImQKEVVwZGF0ZUtleVJlc3BvbnNlEiIKA2tleRgBIAEoCzIVLnJlbW90ZWQuYWRtaW4udjEuS2V5EhUKDWNsb3NlZF9yb3V0ZXMYAiABKA0SFAoMY2xvc2VkX2xpbmtzGAMgASgNIk8KEFJldm9rZUtleVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIZChFjbG9zZV9jb25uZWN0aW9ucxgCIAEoCBISCgprZWVwX2xpbmtzGAMgASgIImQKEVJldm9rZUtleVJlc3BvbnNlEiIKA2tleRgBIAEoCzIVLnJlbW90ZWQuYWRtaW4udjEuS2V5EhUKDWNsb3NlZF9yb3V0ZXMYAiABKA0SFAoMY2xvc2VkX2xpbmtzGAMgASgNIioKGkNsb3NlS2V5Q29ubmVjdGlvbnNSZXF1ZXN0EgwKBG5hbWUYASABKAkiSgobQ2xvc2VLZXlDb25uZWN0aW9uc1Jlc3BvbnNlEhUKDWNsb3NlZF9yb3V0ZXMYASABKA0SFAoMY2xvc2VkX2xpbmtzGAIgASgNMqIECgpLZXlTZXJ2aWNlElQKCUNyZWF0ZUtleRIiLnJlbW90ZWQuYWRtaW4udjEuQ3JlYXRlS2V5UmVxdWVzdBojLnJlbW90ZWQuYWRtaW4udjEuQ3JlYXRlS2V5UmVzcG9uc2USUQoITGlzdEtleXMSIS5yZW1vdGVkLmFkbWluLnYxLkxpc3RLZXlzUmVxdWVzdBoiLnJlbW90ZWQuYWRtaW4udjEuTGlzdEtleXNSZXNwb25zZRJLCgZHZXRLZXkSHy5yZW1vdGVkLmFkbWluLnYxLkdldEtleVJlcXVlc3QaIC5yZW1vdGVkLmFkbWluLnYxLkdldEtleVJlc3BvbnNlElQKCVVwZGF0ZUtleRIiLnJlbW90ZWQuYWRtaW4udjEuVXBkYXRlS2V5UmVxdWVzdBojLnJlbW90ZWQuYWRtaW4udjEuVXBkYXRlS2V5UmVzcG9uc2USVAoJUmV2b2tlS2V5EiIucmVtb3RlZC5hZG1pbi52MS5SZXZva2VLZXlSZXF1ZXN0GiMucmVtb3RlZC5hZG1pbi52MS5SZXZva2VLZXlSZXNwb25zZRJyChNDbG9zZUtleUNvbm5lY3Rpb25zEiwucmVtb3RlZC5hZG1pbi52MS5DbG9zZUtleUNvbm5lY3Rpb25zUmVxdWVzdBotLnJlbW90ZWQuYWRtaW4udjEuQ2xvc2VLZXlDb25uZWN0aW9uc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_remoted_admin_v1_key]);
 
 /**
  * @generated from message remoted.admin.v1.CreateKeyRequest
@@ -60,6 +60,29 @@ export type CreateKeyRequest = Message<"remoted.admin.v1.CreateKeyRequest"> & {
    * @generated from field: uint32 pool_size = 6;
    */
   poolSize: number;
+
+  /**
+   * Per-key caps; see Key.max_routes and the fields after it. 0 means the
+   * relay's default; each is for one role only (INVALID_ARGUMENT otherwise).
+   *
+   * @generated from field: uint32 max_routes = 7;
+   */
+  maxRoutes: number;
+
+  /**
+   * @generated from field: uint32 max_waiting_dialers = 8;
+   */
+  maxWaitingDialers: number;
+
+  /**
+   * @generated from field: uint32 max_spares = 9;
+   */
+  maxSpares: number;
+
+  /**
+   * @generated from field: uint32 max_links = 10;
+   */
+  maxLinks: number;
 };
 
 /**
@@ -206,9 +229,12 @@ export type UpdateKeyRequest = Message<"remoted.admin.v1.UpdateKeyRequest"> & {
   key?: Key | undefined;
 
   /**
-   * Required: any of `label`, `scopes`, `route_policy`, `pool_size`.
-   * `route_policy` unspecified or `pool_size` 0 go back to the relay's
-   * default; other values are for server keys only (INVALID_ARGUMENT).
+   * Required: any of `label`, `scopes`, `route_policy`, `pool_size`,
+   * `max_routes`, `max_waiting_dialers`, `max_spares`, `max_links`.
+   * `route_policy` unspecified or a number 0 go back to the relay's default;
+   * other values are for the role the field names only (INVALID_ARGUMENT).
+   * A cap lowered below what the key holds closes nothing: it refuses what
+   * would go past it from then on.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
@@ -397,9 +423,10 @@ export const KeyService: GenService<{
     output: typeof GetKeyResponseSchema;
   },
   /**
-   * Changes a key's label, scopes, route policy or pool size. Connections
-   * already open are not re-checked; a new policy applies to listeners that
-   * join from then on.
+   * Changes a key's label, scopes, route policy, pool size or caps. Narrowed
+   * scopes close at once what the key holds outside them (listeners with
+   * WebSocket close 4003, links, waiting dials with 403); a new policy or cap
+   * applies to what comes from then on.
    *
    * @generated from rpc remoted.admin.v1.KeyService.UpdateKey
    */
