@@ -23,7 +23,7 @@ export interface RelayLimits {
   /** Failed authentications from one address within the window before it is answered 429. */
   authFailureLimit: number;
   authFailureWindowMs: number;
-  /** Addresses tracked for failed authentications (oldest forgotten first): bounds the table's memory. */
+  /** Sources (IPv4 addresses, IPv6 /64s) tracked for failed authentications: bounds the table's memory. */
   authThrottleMaxAddresses: number;
 }
 
