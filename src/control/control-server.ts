@@ -15,6 +15,7 @@ import { StatsService } from '@remoted/sdk/gen/remoted/admin/v1/stats_service_pb
 import type { Logger } from 'pino';
 import type { GrpcConfig } from '../config/config';
 import type { KeyStore } from '../keys/api-key';
+import type { AuthThrottle } from '../relay/auth-throttle';
 import type { RelayEvents } from '../relay/relay-events';
 import type { RouteRegistry } from '../relay/route-registry';
 import { createAdminAuthInterceptor } from './admin-auth.interceptor';
@@ -45,6 +46,8 @@ export interface ControlDeps {
   relayEvents: RelayEvents;
   keyEvents: KeyEvents;
   stats: RelayStats;
+  /** Failed admin authentications per address: the control plane's own table. */
+  authThrottle: AuthThrottle;
   log: Logger;
 }
 
@@ -54,8 +57,8 @@ export class ControlServer {
   private boundPort: number | undefined;
 
   constructor(private readonly deps: ControlDeps) {
-    const { store, registry, hub, keyEvents, stats, log } = deps;
-    this.server = new Server({ interceptors: [createAdminAuthInterceptor(store, log)] });
+    const { store, registry, hub, keyEvents, stats, log, authThrottle } = deps;
+    this.server = new Server({ interceptors: [createAdminAuthInterceptor({ store, log, throttle: authThrottle, now: Date.now })] });
     const closer = new ConnectionCloser(registry, deps.relayEvents);
     const events = eventServiceHandlers(hub);
     const health = healthServiceHandlers([...ADMIN_SERVICES, Health].map((s) => s.typeName));
