@@ -46,6 +46,9 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly acceptor: ListenerAcceptor;
   private readonly router: UpgradeRouter;
   private readonly sweeper: RelaySweeper;
+  /** Failed authentications on the relay port: upgrades and the /metrics token alike. */
+  private readonly throttle: AuthThrottle;
+  private readonly proxies: TrustedProxies;
   private server: Server | undefined;
   private tlsWatcher: TlsFileWatcher | undefined;
   private closing = false;
@@ -61,13 +64,13 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     const splice = config.spliceWorkers > 0 ? new SplicePool({ log }) : undefined;
     this.ctx = { config, registry, spares: new SparePool(), events, log, now: Date.now, splice };
     this.acceptor = new ListenerAcceptor(this.ctx);
-    const throttle = new AuthThrottle({
+    this.throttle = new AuthThrottle({
       limit: config.limits.authFailureLimit,
       windowMs: config.limits.authFailureWindowMs,
       maxAddresses: config.limits.authThrottleMaxAddresses,
     });
-    const proxies = new TrustedProxies(config.trustedProxies);
-    this.router = new UpgradeRouter(this.ctx, auth, this.acceptor, new LinkBroker(this.ctx), new SpareAcceptor(this.ctx), this.tracker, proxies, throttle);
+    this.proxies = new TrustedProxies(config.trustedProxies);
+    this.router = new UpgradeRouter(this.ctx, auth, this.acceptor, new LinkBroker(this.ctx), new SpareAcceptor(this.ctx), this.tracker, this.proxies, this.throttle);
     this.sweeper = new RelaySweeper(this.ctx);
   }
 
@@ -81,6 +84,23 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     this.server.on('checkExpectation', refusePlainRequest);
     this.sweeper.start();
     this.watchTlsFiles();
+  }
+
+  /**
+   * Ms the client of a plain request (GET /metrics with a token) must wait
+   * before it may authenticate again; 0 when it may now. The same table as
+   * the upgrades': a wrong token and a wrong key count alike.
+   */
+  authRetryAfterMs(req: IncomingMessage): number {
+    return this.throttle.retryAfterMs(this.proxies.resolve(req).ip, this.ctx.now());
+  }
+
+  /** Counts a failed authentication of a plain request against its client's address. */
+  recordAuthFailure(req: IncomingMessage, path: string): void {
+    const { ip } = this.proxies.resolve(req);
+    this.throttle.recordFailure(ip, this.ctx.now());
+    if (this.throttle.retryAfterMs(ip, this.ctx.now()) > 0) this.log.warn({ address: ip }, 'address throttled after repeated failed authentications');
+    this.events.emit('auth:failed', { address: ip, path });
   }
 
   /** Spare dial-backs held now (extension). */
