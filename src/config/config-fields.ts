@@ -68,4 +68,8 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: 'metrics.host', env: 'REMOTED_METRICS_HOST', flag: 'metrics-host', kind: { type: 'string', nonEmpty: true }, description: 'address the metrics port binds' },
   { path: 'metrics.port', env: 'REMOTED_METRICS_PORT', flag: 'metrics-port', kind: { type: 'int', min: 0, max: 65535 }, description: 'Prometheus /metrics on its own port (off unless set; 0 picks a free one)' },
   { path: 'metrics.token', env: 'REMOTED_METRICS_TOKEN', flag: 'metrics-token', kind: { type: 'string', nonEmpty: true }, description: '/metrics on the relay port too, for requests with Authorization: Bearer <token>' },
+  { path: 'grpc.maxConnections', env: 'REMOTED_GRPC_MAX_CONNECTIONS', flag: 'grpc-max-connections', kind: { type: 'int', min: 1, max: 1_000_000 }, description: 'connections the control plane holds at once; more are closed as they arrive' },
+  { path: 'grpc.maxConcurrentStreams', env: 'REMOTED_GRPC_MAX_CONCURRENT_STREAMS', flag: 'grpc-max-concurrent-streams', kind: { type: 'int', min: 1, max: 1_000_000 }, description: 'calls open at once on one control-plane connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS)' },
+  { path: 'grpc.maxUnauthenticatedCalls', env: 'REMOTED_GRPC_MAX_UNAUTHENTICATED_CALLS', flag: 'grpc-max-unauthenticated-calls', kind: { type: 'int', min: 1, max: 1_000_000 }, description: 'reflection and health calls open at once over all connections; more are answered RESOURCE_EXHAUSTED' },
+  { path: 'grpc.maxConnectionIdleMs', env: 'REMOTED_GRPC_MAX_CONNECTION_IDLE_MS', flag: 'grpc-max-connection-idle-ms', kind: { type: 'int', min: 1000, max: 86_400_000 }, description: 'ms a control-plane connection with no call open is kept before it is closed (GOAWAY)' },
 ];

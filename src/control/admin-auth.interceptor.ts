@@ -8,7 +8,7 @@
  * not throttle the control plane, nor the reverse); past the limit every
  * call from that address is RESOURCE_EXHAUSTED until the window ends.
  */
-import { Metadata, type ServerInterceptor, ServerInterceptingCall, status } from '@grpc/grpc-js';
+import { Metadata, type ServerInterceptingCallInterface, type ServerInterceptor, ServerInterceptingCall, status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { KeyStore } from '../keys/api-key';
 import { isUsable } from '../keys/api-key';
@@ -45,12 +45,50 @@ export interface AdminAuthOptions {
   /** Failed authentications on the control plane, per source address. */
   throttle: AuthThrottle;
   now: () => number;
+  /**
+   * Reflection and health calls open at once, over all connections. They need
+   * no key, so that grpc_health_probe and `grpcurl list` / `buf curl
+   * --list-methods` work as they are; but a Health/Watch or reflection stream
+   * stays open as long as its client likes, and each holds memory. A small
+   * global cap bounds what strangers hold, and an admin's calls never count
+   * against it.
+   */
+  maxUnauthenticatedCalls: number;
 }
 
 export function createAdminAuthInterceptor(opts: AdminAuthOptions): ServerInterceptor {
-  const { store, log, throttle, now } = opts;
+  const { store, log, throttle, now, maxUnauthenticatedCalls } = opts;
+  let openPublicCalls = 0;
+  const publicCall = (call: ServerInterceptingCallInterface): ServerInterceptingCall => {
+    let open = false;
+    const end = (): void => {
+      if (open) openPublicCalls--;
+      open = false;
+    };
+    return new ServerInterceptingCall(call, {
+      start: (next) => {
+        next({
+          onReceiveMetadata: (metadata: Metadata, nextMetadata: (metadata: Metadata) => void) => {
+            if (openPublicCalls >= maxUnauthenticatedCalls) {
+              call.sendStatus({ code: status.RESOURCE_EXHAUSTED, details: 'too many calls without a key are open; try again later' });
+              return;
+            }
+            openPublicCalls++;
+            open = true;
+            nextMetadata(metadata);
+          },
+          // A call ends either way: its status is sent, or its client goes away.
+          onCancel: end,
+        });
+      },
+      sendStatus: (callStatus, nextStatus) => {
+        end();
+        nextStatus(callStatus);
+      },
+    });
+  };
   return (method, call) => {
-    if (PUBLIC_PREFIXES.some((prefix) => method.path.startsWith(prefix))) return new ServerInterceptingCall(call);
+    if (PUBLIC_PREFIXES.some((prefix) => method.path.startsWith(prefix))) return publicCall(call);
     const address = peerAddress(call.getPeer());
     return new ServerInterceptingCall(call, {
       start: (next) => {

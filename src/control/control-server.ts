@@ -3,6 +3,7 @@
  * reflection on their own port, behind the admin interceptor. A plain class;
  * ControlService ties it to the Nest application's lifetime.
  */
+import { type AddressInfo, createServer, type Server as NetServer } from 'node:net';
 import type { DescService } from '@bufbuild/protobuf';
 import { Server, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { toGrpcServiceDefinition } from '@remoted/sdk/admin';
@@ -55,10 +56,17 @@ export class ControlServer {
   private readonly server: Server;
   private readonly streams: Array<{ endAll(): void }> = [];
   private boundPort: number | undefined;
+  private listener: NetServer | undefined;
 
   constructor(private readonly deps: ControlDeps) {
     const { store, registry, hub, keyEvents, stats, log, authThrottle } = deps;
-    this.server = new Server({ interceptors: [createAdminAuthInterceptor({ store, log, throttle: authThrottle, now: Date.now })] });
+    const { maxConcurrentStreams, maxConnectionIdleMs, maxUnauthenticatedCalls } = deps.config;
+    this.server = new Server({
+      // grpc-js advertises no stream limit unless told; clients queue calls past this one.
+      'grpc.max_concurrent_streams': maxConcurrentStreams,
+      'grpc.max_connection_idle_ms': maxConnectionIdleMs,
+      interceptors: [createAdminAuthInterceptor({ store, log, throttle: authThrottle, now: Date.now, maxUnauthenticatedCalls })],
+    });
     const closer = new ConnectionCloser(registry, deps.relayEvents);
     const events = eventServiceHandlers(hub);
     const health = healthServiceHandlers([...ADMIN_SERVICES, Health].map((s) => s.typeName));
@@ -82,17 +90,33 @@ export class ControlServer {
     return Boolean(this.deps.config.tlsCertFile);
   }
 
+  /**
+   * Listens with a plain net server that hands each connection to grpc-js
+   * (its connection injector, TLS included): grpc-js has no bound on the
+   * connections it holds, and net.Server's maxConnections closes the ones
+   * past it as they are accepted.
+   */
   async start(): Promise<number> {
-    const { host, port } = this.deps.config;
-    const target = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const { host, port, maxConnections } = this.deps.config;
+    const injector = this.server.createConnectionInjector(serverCredentials(this.deps.config));
+    const listener = createServer((socket) => injector.injectConnection(socket));
+    listener.maxConnections = maxConnections;
+    listener.on('drop', () => this.deps.log.debug({ limit: maxConnections }, 'control plane: connection limit reached; connection closed'));
+    this.listener = listener;
     this.boundPort = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(target, serverCredentials(this.deps.config), (err, bound) => (err ? reject(err) : resolve(bound)));
+      listener.once('error', reject);
+      listener.listen(port, host, () => {
+        listener.off('error', reject);
+        resolve((listener.address() as AddressInfo).port);
+      });
     });
     return this.boundPort;
   }
 
   /** Ends open streams, lets other calls finish for a grace period, then forces the rest. */
   async stop(graceMs: number = SHUTDOWN_GRACE_MS): Promise<void> {
+    // No new connections; the ones held are grpc-js' sessions, ended below.
+    this.listener?.close();
     for (const streams of this.streams) streams.endAll();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
