@@ -26,6 +26,8 @@ export async function createRelayApp(config: Config, logger: Logger): Promise<Ru
     logger: new NestPinoLogger(logger),
     bodyParser: false,
   });
+  // Express announces itself on every answer; the relay's answers name no software.
+  (app.getHttpAdapter() as RelayHttpAdapter).getInstance<{ disable(setting: string): unknown }>().disable('x-powered-by');
   await app.listen(config.port, config.host);
   const port = (app.getHttpServer().address() as AddressInfo).port;
   return { app, port };

@@ -29,7 +29,7 @@ export interface RelayLimits {
   /** Failed authentications from one address within the window before it is answered 429. */
   authFailureLimit: number;
   authFailureWindowMs: number;
-  /** Addresses tracked for failed authentications (oldest forgotten first): bounds the table's memory. */
+  /** Sources (IPv4 addresses, IPv6 /64s) tracked for failed authentications: bounds the table's memory. */
   authThrottleMaxAddresses: number;
 }
 
@@ -56,6 +56,18 @@ export interface GrpcConfig {
   /** PEM certificate chain file; with tlsKeyFile, the control plane speaks TLS. */
   tlsCertFile?: string;
   tlsKeyFile?: string;
+  /** Connections held at once on the control port; more are closed as they are accepted. */
+  maxConnections: number;
+  /** Calls open at once on one connection, advertised in HTTP/2 SETTINGS: a client queues the rest. */
+  maxConcurrentStreams: number;
+  /**
+   * Calls that need no key (reflection, health) open at once, over every
+   * connection: a Health/Watch or reflection stream may stay open for ever,
+   * and nothing else bounds what strangers hold.
+   */
+  maxUnauthenticatedCalls: number;
+  /** A connection with no call open this long is closed, so idle connections do not hold the slots of maxConnections. */
+  maxConnectionIdleMs: number;
 }
 
 export interface Config {
@@ -138,7 +150,7 @@ export const DEFAULT_CONFIG: Config = {
   legacyPeerDelayMs: 50,
   limits: DEFAULT_LIMITS,
   routes: { policy: 'exclusive', poolSize: 8, poolDialbackDeadlineMs: 2000, sparesPerListener: 16, sparesPerRoute: 64, spareMaxAgeSeconds: 120 },
-  grpc: { host: '127.0.0.1', port: 37792 },
+  grpc: { host: '127.0.0.1', port: 37792, maxConnections: 256, maxConcurrentStreams: 100, maxUnauthenticatedCalls: 64, maxConnectionIdleMs: 60_000 },
   shutdownGraceMs: 10_000,
   spliceWorkers: 1,
   tls: {},

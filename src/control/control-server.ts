@@ -3,6 +3,7 @@
  * reflection on their own port, behind the admin interceptor. A plain class;
  * ControlService ties it to the Nest application's lifetime.
  */
+import { type AddressInfo, createServer, type Server as NetServer } from 'node:net';
 import type { DescService } from '@bufbuild/protobuf';
 import { Server, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { toGrpcServiceDefinition } from '@remoted/sdk/admin';
@@ -15,6 +16,7 @@ import { StatsService } from '@remoted/sdk/gen/remoted/admin/v1/stats_service_pb
 import type { Logger } from 'pino';
 import type { GrpcConfig } from '../config/config';
 import type { KeyStore } from '../keys/api-key';
+import type { AuthThrottle } from '../relay/auth-throttle';
 import type { KeyHoldings } from '../relay/key-enforcer';
 import type { RouteRegistry } from '../relay/route-registry';
 import { createAdminAuthInterceptor } from './admin-auth.interceptor';
@@ -45,6 +47,8 @@ export interface ControlDeps {
   holdings: KeyHoldings;
   keyEvents: KeyEvents;
   stats: RelayStats;
+  /** Failed admin authentications per address: the control plane's own table. */
+  authThrottle: AuthThrottle;
   log: Logger;
 }
 
@@ -52,10 +56,17 @@ export class ControlServer {
   private readonly server: Server;
   private readonly streams: Array<{ endAll(): void }> = [];
   private boundPort: number | undefined;
+  private listener: NetServer | undefined;
 
   constructor(private readonly deps: ControlDeps) {
-    const { store, registry, hub, keyEvents, stats, log } = deps;
-    this.server = new Server({ interceptors: [createAdminAuthInterceptor(store, log)] });
+    const { store, registry, hub, keyEvents, stats, log, authThrottle } = deps;
+    const { maxConcurrentStreams, maxConnectionIdleMs, maxUnauthenticatedCalls } = deps.config;
+    this.server = new Server({
+      // grpc-js advertises no stream limit unless told; clients queue calls past this one.
+      'grpc.max_concurrent_streams': maxConcurrentStreams,
+      'grpc.max_connection_idle_ms': maxConnectionIdleMs,
+      interceptors: [createAdminAuthInterceptor({ store, log, throttle: authThrottle, now: Date.now, maxUnauthenticatedCalls })],
+    });
     const closer = new ConnectionCloser(registry);
     const events = eventServiceHandlers(hub);
     const health = healthServiceHandlers([...ADMIN_SERVICES, Health].map((s) => s.typeName));
@@ -79,17 +90,33 @@ export class ControlServer {
     return Boolean(this.deps.config.tlsCertFile);
   }
 
+  /**
+   * Listens with a plain net server that hands each connection to grpc-js
+   * (its connection injector, TLS included): grpc-js has no bound on the
+   * connections it holds, and net.Server's maxConnections closes the ones
+   * past it as they are accepted.
+   */
   async start(): Promise<number> {
-    const { host, port } = this.deps.config;
-    const target = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const { host, port, maxConnections } = this.deps.config;
+    const injector = this.server.createConnectionInjector(serverCredentials(this.deps.config));
+    const listener = createServer((socket) => injector.injectConnection(socket));
+    listener.maxConnections = maxConnections;
+    listener.on('drop', () => this.deps.log.debug({ limit: maxConnections }, 'control plane: connection limit reached; connection closed'));
+    this.listener = listener;
     this.boundPort = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(target, serverCredentials(this.deps.config), (err, bound) => (err ? reject(err) : resolve(bound)));
+      listener.once('error', reject);
+      listener.listen(port, host, () => {
+        listener.off('error', reject);
+        resolve((listener.address() as AddressInfo).port);
+      });
     });
     return this.boundPort;
   }
 
   /** Ends open streams, lets other calls finish for a grace period, then forces the rest. */
   async stop(graceMs: number = SHUTDOWN_GRACE_MS): Promise<void> {
+    // No new connections; the ones held are grpc-js' sessions, ended below.
+    this.listener?.close();
     for (const streams of this.streams) streams.endAll();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {

@@ -9,6 +9,7 @@ import { CONFIG } from '../config/config.constants';
 import type { KeyStore } from '../keys/api-key';
 import { KEY_STORE } from '../keys/keys.constants';
 import { LOGGER } from '../logging/logging.constants';
+import { AuthThrottle } from '../relay/auth-throttle';
 import { ROUTE_REGISTRY } from '../relay/relay.constants';
 import { RelayEvents } from '../relay/relay-events';
 import { RelayService } from '../relay/relay.service';
@@ -40,7 +41,13 @@ export class ControlService implements OnApplicationBootstrap, BeforeApplication
     this.stats = new RelayStats(registry, relayEvents);
     this.stats.start();
     this.hub.start();
-    this.server = new ControlServer({ config: config.grpc, store, registry, hub: this.hub, holdings: relay, keyEvents, stats: this.stats, log: this.log });
+    // The data plane's limit and window, in a table of its own: failures on one port do not throttle the other.
+    const authThrottle = new AuthThrottle({
+      limit: config.limits.authFailureLimit,
+      windowMs: config.limits.authFailureWindowMs,
+      maxAddresses: config.limits.authThrottleMaxAddresses,
+    });
+    this.server = new ControlServer({ config: config.grpc, store, registry, hub: this.hub, holdings: relay, keyEvents, stats: this.stats, authThrottle, log: this.log });
   }
 
   /** The control plane's port (the configured one, or the one picked for 0). */

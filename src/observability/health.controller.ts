@@ -1,7 +1,8 @@
 /**
  * Plain GETs on the relay port for operators: /healthz (the process answers),
  * /readyz (key store open, relay port listening), and /metrics for a bearer
- * of the metrics token. Registered before the relay's catch-all controller.
+ * of the metrics token (wrong tokens count as failed authentications of the
+ * relay port). Registered before the relay's catch-all controller.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -10,7 +11,7 @@ import type { Config } from '../config/config';
 import { CONFIG } from '../config/config.constants';
 import type { KeyStore } from '../keys/api-key';
 import { KEY_STORE } from '../keys/keys.constants';
-import { replyHttpError } from '../relay/http-reply';
+import { replyHttpError, replyHttpThrottled } from '../relay/http-reply';
 import { PLAIN_REQUEST_MESSAGE } from '../relay/plain-request.filter';
 import { RelayService } from '../relay/relay.service';
 import { sendMetrics } from './metrics-server';
@@ -46,7 +47,14 @@ export class HealthController {
       replyHttpError(res, 'invalid_request', PLAIN_REQUEST_MESSAGE);
       return;
     }
+    // A token is a secret like a key: guesses are throttled with the relay port's key failures.
+    const retryAfterMs = this.relay.authRetryAfterMs(req);
+    if (retryAfterMs > 0) {
+      replyHttpThrottled(res, Math.ceil(retryAfterMs / 1000));
+      return;
+    }
     if (!bearerMatches(req.headers.authorization, token)) {
+      this.relay.recordAuthFailure(req, '/metrics');
       replyHttpError(res, 'invalid_missing_apikey', 'Missing or wrong metrics token.');
       return;
     }

@@ -56,6 +56,16 @@ export function replyHttpError(res: ServerResponse, code: ErrorCode, message?: s
   res.writeHead(ERROR_STATUS[code], errorHeaders(body)).end(body);
 }
 
+/** 429 too_many_requests to a plain HTTP request, with the seconds to wait; the connection closes after it. */
+export function replyHttpThrottled(res: ServerResponse, retryAfterSeconds: number): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = errorBody('too_many_requests');
+  res.writeHead(ERROR_STATUS.too_many_requests, { 'Retry-After': String(retryAfterSeconds), ...errorHeaders(body) }).end(body);
+}
+
 /** Refuses with the JSON error of the protocol. */
 export function replyError(socket: Duplex, code: ErrorCode, message?: string): void {
   const body = errorBody(code, message);

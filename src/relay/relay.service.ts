@@ -50,6 +50,9 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly router: UpgradeRouter;
   private readonly sweeper: RelaySweeper;
   private readonly keys: KeyEnforcer;
+  /** Failed authentications on the relay port: upgrades and the /metrics token alike. */
+  private readonly throttle: AuthThrottle;
+  private readonly proxies: TrustedProxies;
   private server: Server | undefined;
   private tlsWatcher: TlsFileWatcher | undefined;
   private closing = false;
@@ -68,13 +71,13 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     this.ctx = { config, registry, spares: new SparePool(), events, log, now: Date.now, splice };
     this.acceptor = new ListenerAcceptor(this.ctx);
     this.keys = new KeyEnforcer(this.ctx);
-    const throttle = new AuthThrottle({
+    this.throttle = new AuthThrottle({
       limit: config.limits.authFailureLimit,
       windowMs: config.limits.authFailureWindowMs,
       maxAddresses: config.limits.authThrottleMaxAddresses,
     });
-    const proxies = new TrustedProxies(config.trustedProxies);
-    this.router = new UpgradeRouter(this.ctx, auth, this.keys, this.acceptor, new LinkBroker(this.ctx, this.keys), new SpareAcceptor(this.ctx), this.tracker, proxies, throttle);
+    this.proxies = new TrustedProxies(config.trustedProxies);
+    this.router = new UpgradeRouter(this.ctx, auth, this.keys, this.acceptor, new LinkBroker(this.ctx, this.keys), new SpareAcceptor(this.ctx), this.tracker, this.proxies, this.throttle);
     this.sweeper = new RelaySweeper(this.ctx, this.keys);
   }
 
@@ -99,6 +102,23 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
   /** Closes every listener, link and waiting dial of the key; the key stays usable. */
   closeKeyConnections(keyId: string): SeveredCounts {
     return this.keys.closeAll(keyId);
+  }
+
+  /**
+   * Ms the client of a plain request (GET /metrics with a token) must wait
+   * before it may authenticate again; 0 when it may now. The same table as
+   * the upgrades': a wrong token and a wrong key count alike.
+   */
+  authRetryAfterMs(req: IncomingMessage): number {
+    return this.throttle.retryAfterMs(this.proxies.resolve(req).ip, this.ctx.now());
+  }
+
+  /** Counts a failed authentication of a plain request against its client's address. */
+  recordAuthFailure(req: IncomingMessage, path: string): void {
+    const { ip } = this.proxies.resolve(req);
+    this.throttle.recordFailure(ip, this.ctx.now());
+    if (this.throttle.retryAfterMs(ip, this.ctx.now()) > 0) this.log.warn({ address: ip }, 'address throttled after repeated failed authentications');
+    this.events.emit('auth:failed', { address: ip, path });
   }
 
   /** Spare dial-backs held now (extension). */

@@ -50,12 +50,19 @@ describe('control plane: auth, reflection, health', () => {
     second.close();
   });
 
-  it('answers PERMISSION_DENIED to a usable key that is not an admin key', async () => {
-    for (const key of [relay.keys.client, relay.keys.server]) {
+  it('refuses a data-plane key, an unknown key and a revoked one with the same UNAUTHENTICATED words, naming no key', async () => {
+    const { secret: revokedSecret, key: revoked } = await admin.keys.createKey({ role: KeyRole.ADMIN, label: 'to-revoke' });
+    await admin.keys.revokeKey({ name: revoked!.name });
+    const serverKeyId = (await relay.store.findBySecret(relay.keys.server))!.id;
+    const clientKeyId = (await relay.store.findBySecret(relay.keys.client))!.id;
+    const answers: string[] = [];
+    for (const key of [relay.keys.client, relay.keys.server, 'not-a-key', revokedSecret]) {
       const client = adminClientFor(relay, key);
-      expect(await expectStatus(client.keys.listKeys({}), status.PERMISSION_DENIED)).toMatch(/needs an admin key/);
+      answers.push(await expectStatus(client.keys.listKeys({}), status.UNAUTHENTICATED));
       client.close();
     }
+    expect(new Set(answers).size).toBe(1);
+    for (const named of [serverKeyId, clientKeyId, 'client', 'server', 'role']) expect(answers[0]).not.toContain(named);
   });
 
   it('lists every method through reflection, with no key and no local schema (buf curl)', async () => {
