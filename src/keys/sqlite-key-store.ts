@@ -74,6 +74,8 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async create(input: CreateKeyInput): Promise<{ key: ApiKey; secret: string }> {
+    // SQLite stores NaN as NULL, which reads back as "never expires": an Invalid Date must never get this far.
+    if (input.expiresAt && !Number.isFinite(input.expiresAt.getTime())) throw new RangeError('a key\'s expiry must be a valid date');
     const secret = input.secret ?? generateSecret();
     const row: KeyRow = {
       id: generateKeyId(),
