@@ -39,7 +39,7 @@ const KEY_NOTE = `at least ${MIN_CONFIGURED_KEY_LENGTH} random characters: store
 export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: 'host', env: 'REMOTED_HOST', flag: 'host', kind: { type: 'string', nonEmpty: true }, description: 'address the relay port binds' },
   { path: 'port', env: 'REMOTED_PORT', flag: 'port', kind: { type: 'int', min: 0, max: 65535 }, description: 'relay (data plane) port; 0 picks a free one' },
-  { path: 'dataDir', env: 'REMOTED_DATA_DIR', flag: 'data-dir', kind: { type: 'string', nonEmpty: true }, description: 'directory of the key database' },
+  { path: 'dataDir', env: 'REMOTED_DATA_DIR', flag: 'data-dir', kind: { type: 'string', nonEmpty: true }, description: 'directory of the key database (remoted.sqlite); made 0700 with its files 0600, and an existing one that group or others may read is logged as a warning' },
   { path: 'defaultTimeoutSeconds', env: 'REMOTED_DEFAULT_TIMEOUT', flag: 'default-timeout', kind: { type: 'int', min: 1, max: 86_400 }, description: 'seconds a dialer waits to be linked; least idle timeout of a link' },
   { path: 'serverKey', env: 'REMOTED_SERVER_KEY', flag: 'server-key', kind: KEY_KIND, description: `a server key to register at start; ${KEY_NOTE}` },
   { path: 'clientKey', env: 'REMOTED_CLIENT_KEY', flag: 'client-key', kind: KEY_KIND, description: `a client key to register at start; ${KEY_NOTE}` },
