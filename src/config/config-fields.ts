@@ -8,6 +8,8 @@ import type { LogLevel } from './config';
 
 export type FieldKind =
   | { type: 'string'; nonEmpty?: boolean }
+  /** A secret given in the configuration: refused below minLength characters, and never echoed. */
+  | { type: 'secret'; minLength: number }
   | { type: 'int'; min: number; max: number }
   /** `true` or `false`: JSON booleans, or those words in the environment and flags. */
   | { type: 'boolean' }
@@ -26,13 +28,21 @@ export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info'
 
 const MAX_INT = Number.MAX_SAFE_INTEGER;
 
+/**
+ * Keys are stored as unsalted SHA-256 digests, which only a long random key
+ * makes safe against guessing offline; the generated ones have 64 characters.
+ */
+export const MIN_CONFIGURED_KEY_LENGTH = 32;
+const KEY_KIND: FieldKind = { type: 'secret', minLength: MIN_CONFIGURED_KEY_LENGTH };
+const KEY_NOTE = `at least ${MIN_CONFIGURED_KEY_LENGTH} random characters: stored as an unsalted SHA-256 digest, safe only for long random keys`;
+
 export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: 'host', env: 'REMOTED_HOST', flag: 'host', kind: { type: 'string', nonEmpty: true }, description: 'address the relay port binds' },
   { path: 'port', env: 'REMOTED_PORT', flag: 'port', kind: { type: 'int', min: 0, max: 65535 }, description: 'relay (data plane) port; 0 picks a free one' },
-  { path: 'dataDir', env: 'REMOTED_DATA_DIR', flag: 'data-dir', kind: { type: 'string', nonEmpty: true }, description: 'directory of the key database' },
+  { path: 'dataDir', env: 'REMOTED_DATA_DIR', flag: 'data-dir', kind: { type: 'string', nonEmpty: true }, description: 'directory of the key database (remoted.sqlite); made 0700 with its files 0600, and an existing one that group or others may read is logged as a warning' },
   { path: 'defaultTimeoutSeconds', env: 'REMOTED_DEFAULT_TIMEOUT', flag: 'default-timeout', kind: { type: 'int', min: 1, max: 86_400 }, description: 'seconds a dialer waits to be linked; least idle timeout of a link' },
-  { path: 'serverKey', env: 'REMOTED_SERVER_KEY', flag: 'server-key', kind: { type: 'string', nonEmpty: true }, description: 'a server key to register at start' },
-  { path: 'clientKey', env: 'REMOTED_CLIENT_KEY', flag: 'client-key', kind: { type: 'string', nonEmpty: true }, description: 'a client key to register at start' },
+  { path: 'serverKey', env: 'REMOTED_SERVER_KEY', flag: 'server-key', kind: KEY_KIND, description: `a server key to register at start; ${KEY_NOTE}` },
+  { path: 'clientKey', env: 'REMOTED_CLIENT_KEY', flag: 'client-key', kind: KEY_KIND, description: `a client key to register at start; ${KEY_NOTE}` },
   { path: 'logLevel', env: 'REMOTED_LOG_LEVEL', flag: 'log-level', kind: { type: 'enum', values: LOG_LEVELS }, description: 'log level' },
   { path: 'listenerPingIntervalMs', env: 'REMOTED_LISTENER_PING_INTERVAL_MS', flag: 'listener-ping-interval-ms', kind: { type: 'int', min: 100, max: MAX_INT }, description: 'ms between pings of a listener; no pong by the next ping drops it' },
   { path: 'sweepIntervalMs', env: 'REMOTED_SWEEP_INTERVAL_MS', flag: 'sweep-interval-ms', kind: { type: 'int', min: 10, max: 60_000 }, description: 'ms between checks of dialer deadlines and idle links' },
@@ -48,7 +58,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: 'routes.sparesPerListener', env: 'REMOTED_SPARES_PER_LISTENER', flag: 'spares-per-listener', kind: { type: 'int', min: 0, max: 10_000 }, description: 'spare dial-backs one listener may hold (extension); 0 grants none' },
   { path: 'routes.sparesPerRoute', env: 'REMOTED_SPARES_PER_ROUTE', flag: 'spares-per-route', kind: { type: 'int', min: 0, max: 100_000 }, description: 'spare dial-backs held on one path over all its listeners' },
   { path: 'routes.spareMaxAgeSeconds', env: 'REMOTED_SPARE_MAX_AGE_SECONDS', flag: 'spare-max-age-seconds', kind: { type: 'int', min: 1, max: 86_400 }, description: 'seconds before an unused spare is answered 504 and replaced' },
-  { path: 'adminKey', env: 'REMOTED_ADMIN_KEY', flag: 'admin-key', kind: { type: 'string', nonEmpty: true }, description: 'an admin key (gRPC control plane) to register at start' },
+  { path: 'adminKey', env: 'REMOTED_ADMIN_KEY', flag: 'admin-key', kind: KEY_KIND, description: `an admin key (gRPC control plane) to register at start; ${KEY_NOTE}` },
   { path: 'grpc.host', env: 'REMOTED_GRPC_HOST', flag: 'grpc-host', kind: { type: 'string', nonEmpty: true }, description: 'address the gRPC control plane binds' },
   { path: 'grpc.port', env: 'REMOTED_GRPC_PORT', flag: 'grpc-port', kind: { type: 'int', min: 0, max: 65535 }, description: 'gRPC control plane port; 0 picks a free one' },
   { path: 'grpc.tlsCertFile', env: 'REMOTED_GRPC_TLS_CERT', flag: 'grpc-tls-cert', kind: { type: 'string', nonEmpty: true }, description: 'PEM certificate file: the control plane speaks TLS (with --grpc-tls-key)' },

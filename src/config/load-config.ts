@@ -109,6 +109,14 @@ function checkValue(field: ConfigField, { value, source }: Raw): { value: unknow
       if (typeof value !== 'string') return { problem: `${source}: ${shown} is not a string` };
       if (kind.nonEmpty && value.trim() === '') return { problem: `${source}: must not be empty` };
       return { value };
+    case 'secret':
+      // The value is a secret: a problem names its source and length, never the value.
+      if (typeof value !== 'string') return { problem: `${source}: not a string` };
+      // Trimmed, as the relay trims the key header: padding does not make a key longer.
+      if (value.trim().length < kind.minLength) {
+        return { problem: `${source}: a key of ${value.trim().length} characters is too short; use at least ${kind.minLength} random characters (keys are stored as unsalted SHA-256 digests, safe only for long random keys)` };
+      }
+      return { value };
     case 'enum':
       if (typeof value !== 'string' || !kind.values.includes(value)) {
         return { problem: `${source}: ${shown} is not one of ${kind.values.join(', ')}` };

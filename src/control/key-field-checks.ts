@@ -4,7 +4,7 @@
  * server keys: on any other role they would be stored and never used, so
  * setting them is refused rather than silently kept.
  */
-import { timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
+import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import type { RoutePolicy as ProtoRoutePolicy } from '@remoted/sdk/gen/remoted/admin/v1/key_pb';
 import { KEY_LIMIT_ROLE, type KeyLimitName, type KeyRole } from '../keys/api-key';
 import { validateScope } from '../keys/path-scope';
@@ -29,8 +29,28 @@ export function checkedScopes(field: string, scopes: readonly string[]): string[
   return [...scopes];
 }
 
+/**
+ * The range of google.protobuf.Timestamp: 0001-01-01T00:00:00Z to
+ * 9999-12-31T23:59:59.999999999Z. A JS Date holds all of it; a value past it
+ * became an Invalid Date, stored as no expiry at all.
+ */
+const MIN_TIMESTAMP_SECONDS = -62_135_596_800n;
+const MAX_TIMESTAMP_SECONDS = 253_402_300_799n;
+const MAX_NANOS = 999_999_999;
+
+/** Every timestamp a request sets goes through here, so none becomes an Invalid Date. */
+export function checkedTimestamp(field: string, timestamp: Timestamp): Date {
+  const { seconds, nanos } = timestamp;
+  if (seconds < MIN_TIMESTAMP_SECONDS || seconds > MAX_TIMESTAMP_SECONDS) {
+    throw invalidArgument(field, `seconds ${seconds} is out of range: from ${MIN_TIMESTAMP_SECONDS} (0001-01-01) to ${MAX_TIMESTAMP_SECONDS} (9999-12-31)`);
+  }
+  if (!Number.isInteger(nanos) || nanos < 0 || nanos > MAX_NANOS) throw invalidArgument(field, `nanos ${nanos} is out of range: from 0 to ${MAX_NANOS}`);
+  // Truncated to the millisecond a Date holds (timestampDate rounds up, which can step past 9999-12-31).
+  return new Date(Number(seconds) * 1000 + Math.floor(nanos / 1_000_000));
+}
+
 export function checkedExpiry(field: string, expireTime: Timestamp): Date {
-  const date = timestampDate(expireTime);
+  const date = checkedTimestamp(field, expireTime);
   if (date.getTime() <= Date.now()) throw invalidArgument(field, `${date.toISOString()} is not in the future`);
   return date;
 }

@@ -1,5 +1,5 @@
 /** The embedded key store: one SQLite file in the data directory. */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, fchmodSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { type ApiKey, type CreateKeyInput, KEY_LIMIT_NAMES, type KeyChange, type KeyLimitName, type KeyLimits, type KeyRole, type KeyStore, type ListKeysQuery, type RevokeOptions, type UpdateKeyInput } from './api-key';
@@ -72,7 +72,29 @@ const DEFAULT_LIST_LIMIT = 1000;
  */
 const MAX_CACHED_KEYS = 10_000;
 
+/**
+ * The key database holds every key's digest, which an unsalted SHA-256 makes
+ * worth reading: the directory is made 0700 and the files 0600, and one that
+ * existed with looser bits is reported (not changed: an operator may have
+ * meant it, e.g. for a backup group).
+ */
+const PRIVATE_DIR_MODE = 0o700;
+const PRIVATE_FILE_MODE = 0o600;
+const GROUP_OR_OTHERS = 0o077;
+/** SQLite's companions of the database file in WAL mode. */
+const WAL_SUFFIXES = ['-wal', '-shm'] as const;
+
+export interface LoosePermission {
+  path: string;
+  /** Octal, as ls and chmod spell it, e.g. "755". */
+  mode: string;
+  /** What to run to make it private. */
+  fix: string;
+}
+
 export class SqliteKeyStore implements KeyStore {
+  /** Paths of the database that existed with bits for group or others, found at open; the caller logs them. */
+  readonly loosePermissions: readonly LoosePermission[];
   private readonly db: Database.Database;
   private readonly byHash: Database.Statement<[Buffer], KeyRow>;
   private readonly byId: Database.Statement<[string], KeyRow>;
@@ -80,17 +102,28 @@ export class SqliteKeyStore implements KeyStore {
   private readonly changeListeners = new Set<(change: KeyChange) => void>();
 
   constructor(readonly file: string) {
-    mkdirSync(dirname(file), { recursive: true });
+    const dir = dirname(file);
+    const madeDir = makePrivateDir(dir);
+    const madeFile = makePrivateFile(file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     this.addMissingColumns();
+    // SQLite has made the WAL and SHM files by now, with the database file's bits; made new, they are ours to set.
+    const companions = WAL_SUFFIXES.map((suffix) => file + suffix);
+    if (madeFile) for (const path of companions) chmodIfPresent(path, PRIVATE_FILE_MODE);
+    this.loosePermissions = [
+      ...(madeDir ? [] : [dir]),
+      ...(madeFile ? [] : [file, ...companions]),
+    ].flatMap((path) => loosePermission(path, path === dir ? PRIVATE_DIR_MODE : PRIVATE_FILE_MODE));
     this.byHash = this.db.prepare('SELECT * FROM api_keys WHERE secret_hash = ?');
     this.byId = this.db.prepare('SELECT * FROM api_keys WHERE id = ?');
   }
 
   async create(input: CreateKeyInput): Promise<{ key: ApiKey; secret: string }> {
+    // SQLite stores NaN as NULL, which reads back as "never expires": an Invalid Date must never get this far.
+    if (input.expiresAt && !Number.isFinite(input.expiresAt.getTime())) throw new RangeError('a key\'s expiry must be a valid date');
     const secret = input.secret ?? generateSecret();
     const row: KeyRow = {
       id: generateKeyId(),
@@ -249,4 +282,59 @@ function limitsOf(row: KeyRow): KeyLimits {
     if (value !== null && value !== undefined) limits[name] = value;
   }
   return limits;
+}
+
+/**
+ * Makes the directory (and its missing parents) and sets it 0700; chmod,
+ * unlike mkdir's mode, does not depend on the umask. False when it existed.
+ */
+function makePrivateDir(dir: string): boolean {
+  mkdirSync(dirname(dir), { recursive: true });
+  try {
+    mkdirSync(dir, { mode: PRIVATE_DIR_MODE });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  chmodSync(dir, PRIVATE_DIR_MODE);
+  return true;
+}
+
+/** Creates the file empty and 0600 before SQLite opens it (an empty file is a new database to SQLite). False when it existed. */
+function makePrivateFile(file: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', PRIVATE_FILE_MODE);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    fchmodSync(fd, PRIVATE_FILE_MODE);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+function chmodIfPresent(path: string, mode: number): void {
+  try {
+    chmodSync(path, mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+function loosePermission(path: string, privateMode: number): LoosePermission[] {
+  // Windows has no such bits: what stat reports there says nothing about who may read.
+  if (process.platform === 'win32') return [];
+  let mode: number;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  if ((mode & GROUP_OR_OTHERS) === 0) return [];
+  return [{ path, mode: mode.toString(8), fix: `chmod ${privateMode.toString(8)} ${path}` }];
 }

@@ -18,7 +18,15 @@ import { reportRefusalsTo } from './refusal-reporting';
 import type { RelayContext } from './relay-context';
 import type { SocketTracker } from './socket-tracker';
 import type { SpareAcceptor } from './spare-acceptor';
-import { apiKeyOf, parseWebRouteRequest, routePath, singleHeader, upgradeKind } from './webroute-handshake';
+import {
+  apiKeyOf,
+  MAX_ROUTE_PATH_LENGTH,
+  parseWebRouteRequest,
+  routePath,
+  singleHeader,
+  upgradeKind,
+  WEBROUTE_ID_RULE,
+} from './webroute-handshake';
 
 export class UpgradeRouter {
   private closing = false;
@@ -65,6 +73,8 @@ export class UpgradeRouter {
     if (kind === 'other') return replyError(socket, 'invalid_request', 'Expected an upgrade to websocket or webroute.');
 
     const path = routePath(req.url);
+    // Before authentication: a key's scopes are never matched against a path longer than any route.
+    if (path.length > MAX_ROUTE_PATH_LENGTH) return replyError(socket, 'invalid_request', `The request path is longer than ${MAX_ROUTE_PATH_LENGTH} characters.`);
     const client = this.proxies.resolve(req);
     const retryAfterMs = this.throttle.retryAfterMs(client.ip, this.ctx.now());
     if (retryAfterMs > 0) return replyThrottled(socket, Math.ceil(retryAfterMs / 1000));
@@ -90,6 +100,7 @@ export class UpgradeRouter {
     const webRoute = parseWebRouteRequest(req);
     if (!webRoute.ok) {
       if (webRoute.problem === 'version') return replyUpgradeRequired(socket);
+      if (webRoute.problem === 'bad_id') return replyError(socket, 'invalid_request', WEBROUTE_ID_RULE);
       return replyError(socket, 'invalid_request', 'Missing WebRoute-ID header.');
     }
     const call = {

@@ -20,6 +20,14 @@ export function upgradeKind(req: IncomingMessage): UpgradeKind {
 }
 
 /**
+ * Longest route path a request may name, in characters (a request target is
+ * ASCII on the wire, so bytes too). Real routes are short; a longer path is
+ * refused before the key's scopes are matched against it, so no request can
+ * make that work large.
+ */
+export const MAX_ROUTE_PATH_LENGTH = 1024;
+
+/**
  * The route: the request target's path, without the query string (which is
  * ignored for routing), also when the target is in absolute form.
  */
@@ -41,15 +49,28 @@ export function apiKeyOf(req: IncomingMessage): string | undefined {
   return singleHeader(req, HEADER_API_KEY);
 }
 
+/**
+ * What a WebRoute-ID may be. The relay keeps each waiting dialer's id and
+ * sends it to a listener, so its size must be bounded; and it is written into
+ * JSON and headers, so only characters that need no escaping anywhere are
+ * taken (RFC 3986 unreserved). Our SDK and the original PHP SDK both send 64
+ * random letters and digits, well inside this.
+ */
+export const MAX_WEBROUTE_ID_LENGTH = 128;
+const WEBROUTE_ID_PATTERN = /^[A-Za-z0-9._~-]+$/;
+export const WEBROUTE_ID_RULE = `WebRoute-ID must be 1 to ${MAX_WEBROUTE_ID_LENGTH} characters of A-Z, a-z, 0-9, "-", "_", "." or "~".`;
+
 export type WebRouteRequest =
   | { ok: true; id: string; requestedTimeoutSeconds: number | undefined }
-  | { ok: false; problem: 'version' | 'missing_id' };
+  | { ok: false; problem: 'version' | 'missing_id' | 'bad_id' };
 
 /** Reads WebRoute-Version, WebRoute-ID and WebRoute-Timeout. */
 export function parseWebRouteRequest(req: IncomingMessage): WebRouteRequest {
   if (singleHeader(req, HEADER_WEBROUTE_VERSION) !== WEBROUTE_VERSION) return { ok: false, problem: 'version' };
   const id = singleHeader(req, HEADER_WEBROUTE_ID);
   if (!id) return { ok: false, problem: 'missing_id' };
+  // The length first, so that a long id is not scanned.
+  if (id.length > MAX_WEBROUTE_ID_LENGTH || !WEBROUTE_ID_PATTERN.test(id)) return { ok: false, problem: 'bad_id' };
   return { ok: true, id, requestedTimeoutSeconds: positiveInteger(singleHeader(req, HEADER_WEBROUTE_TIMEOUT)) };
 }
 

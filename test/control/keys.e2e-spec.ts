@@ -103,6 +103,32 @@ describe('control plane: keys', () => {
     expect(await expectStatus(admin.keys.listKeys({ pageToken: 'garbage!' }), status.INVALID_ARGUMENT)).toMatch(/^page_token: /);
   });
 
+  it('refuses an expire_time out of range (seconds or nanos) with INVALID_ARGUMENT, and creates no key', async () => {
+    const before = await countKeys(admin);
+    const cases: Array<[{ seconds: bigint; nanos?: number }, RegExp]> = [
+      [{ seconds: 10n ** 13n }, /^expire_time: seconds 10000000000000 is out of range/],
+      [{ seconds: 253_402_300_800n }, /^expire_time: seconds .* is out of range/],
+      [{ seconds: -(10n ** 13n) }, /^expire_time: seconds .* is out of range/],
+      [{ seconds: 4_000_000_000n, nanos: -1 }, /^expire_time: nanos -1 is out of range/],
+      [{ seconds: 4_000_000_000n, nanos: 1_000_000_000 }, /^expire_time: nanos 1000000000 is out of range/],
+    ];
+    for (const [expireTime, message] of cases) {
+      expect(await expectStatus(admin.keys.createKey({ role: KeyRole.CLIENT, label: 'out of range', expireTime }), status.INVALID_ARGUMENT)).toMatch(message);
+    }
+    expect(await countKeys(admin)).toBe(before);
+    // The last second of the range is a valid expiry.
+    const latest = await admin.keys.createKey({ role: KeyRole.CLIENT, expireTime: { seconds: 253_402_300_799n, nanos: 999_999_999 } });
+    expect(latest.key?.expireTime?.seconds).toBe(253_402_300_799n);
+    expect(await countKeys(admin)).toBe(before + 1);
+  });
+
+  it('refuses scopes past 256 characters or 16 wildcards with INVALID_ARGUMENT naming the pattern, and creates no key', async () => {
+    const before = await countKeys(admin);
+    expect(await expectStatus(admin.keys.createKey({ role: KeyRole.CLIENT, scopes: ['/ok', `/${'a'.repeat(256)}`] }), status.INVALID_ARGUMENT)).toMatch(/^scopes\[1\]: .*at most 256/);
+    expect(await expectStatus(admin.keys.createKey({ role: KeyRole.CLIENT, scopes: [`/p/${'*-'.repeat(17)}z`] }), status.INVALID_ARGUMENT)).toMatch(/^scopes\[0\]: .*at most 16/);
+    expect(await countKeys(admin)).toBe(before);
+  });
+
   it("stores a server key's route policy and pool size, and sets them back to the relay's default", async () => {
     const plain = await admin.keys.createKey({ role: KeyRole.SERVER, label: 'no policy' });
     expect(plain.key).toMatchObject({ routePolicy: RoutePolicy.UNSPECIFIED, poolSize: 0 });
@@ -146,3 +172,15 @@ describe('control plane: keys', () => {
     expect(unchanged.key).toMatchObject({ routePolicy: RoutePolicy.UNSPECIFIED, poolSize: 0, label: 'dialer' });
   });
 });
+
+/** Every key the relay holds, revoked ones too, over all pages. */
+async function countKeys(admin: AdminClient): Promise<number> {
+  let count = 0;
+  let pageToken = '';
+  do {
+    const page = await admin.keys.listKeys({ showRevoked: true, pageSize: 100, pageToken });
+    count += page.keys.length;
+    pageToken = page.nextPageToken;
+  } while (pageToken !== '');
+  return count;
+}

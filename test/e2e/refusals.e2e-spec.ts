@@ -2,7 +2,7 @@
 import { ERROR_STATUS, type ErrorCode } from '@remoted/sdk/protocol';
 import { buildRequest, rawRequest, type RawResponse, readResponse, webRouteHeaders } from '../helpers/raw-http';
 import { ended } from '../helpers/wait-for';
-import { dialBack, startDial, TestListener } from '../helpers/relay-peers';
+import { dialBack, makeLink, startDial, TestListener } from '../helpers/relay-peers';
 import { type StartedRelay, startRelay } from '../helpers/start-relay';
 
 function expectRefusal(response: RawResponse, code: ErrorCode): void {
@@ -45,6 +45,21 @@ describe('refusals', () => {
       await listener.close();
     });
 
+    it('answers a dial with a pathological path for a scoped key at once, and other dials meanwhile', async () => {
+      const listener = await TestListener.open(relay.port, '/svc', relay.keys.server);
+      const scoped = (await relay.store.create({ role: 'client', scopes: ['/p/*-*-*-*z'] })).secret;
+      const started = performance.now();
+      const pathological = rawRequest(relay.port, `/p/${'-'.repeat(340)}`, { headers: webRouteHeaders(scoped) });
+      const link = await makeLink(relay.port, '/svc', listener, relay.keys);
+      expectRefusal(await pathological, 'invalid_missing_apikey');
+      // A backtracking scope match held the event loop for seconds here.
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(link.dialer.status).toBe(101);
+      link.dialer.socket.destroy();
+      link.listenerSide.socket.destroy();
+      await listener.close();
+    });
+
     it('refuses a listener with a client key scoped elsewhere, or no key', async () => {
       const scoped = (await relay.store.create({ role: 'server', scopes: ['/mine/**'] })).secret;
       await expect(TestListener.open(relay.port, '/yours', scoped)).rejects.toMatchObject({ status: 403 });
@@ -78,6 +93,46 @@ describe('refusals', () => {
       delete headers['WebRoute-ID'];
       expectRefusal(await rawRequest(relay.port, '/svc', { headers }), 'invalid_request');
       expect(listener.notices).toHaveLength(0);
+      await listener.close();
+    });
+
+    it('refuses a path longer than 1024 characters, listener or dialer, and a normal dial still links', async () => {
+      const listener = await TestListener.open(relay.port, '/svc', relay.keys.server);
+      const longPath = `/svc/${'a'.repeat(1100)}`;
+      const dial = await rawRequest(relay.port, longPath, { headers: webRouteHeaders(relay.keys.client) });
+      expectRefusal(dial, 'invalid_request');
+      expect(JSON.parse(dial.body)).toMatchObject({ error: expect.stringContaining('1024') });
+      await expect(TestListener.open(relay.port, longPath, relay.keys.server)).rejects.toMatchObject({ status: 400 });
+      expect(listener.notices).toHaveLength(0);
+      const atBound = `/${'b'.repeat(1023)}`;
+      const boundListener = await TestListener.open(relay.port, atBound, relay.keys.server);
+      for (const [path, on] of [['/svc', listener], [atBound, boundListener]] as const) {
+        const link = await makeLink(relay.port, path, on, relay.keys);
+        expect([link.dialer.status, link.listenerSide.status]).toEqual([101, 101]);
+        link.dialer.socket.destroy();
+        link.listenerSide.socket.destroy();
+      }
+      await boundListener.close();
+      await listener.close();
+    });
+
+    it('refuses a WebRoute-ID that is too long or has unsafe characters, saying what is allowed, and tells no listener', async () => {
+      const listener = await TestListener.open(relay.port, '/svc', relay.keys.server);
+      for (const id of ['x'.repeat(8 * 1024), 'x'.repeat(129), 'a"b', 'a/b']) {
+        const dial = await startDial(relay.port, '/svc', relay.keys.client, { id }).response;
+        expectRefusal(dial, 'invalid_request');
+        expect(JSON.parse(dial.body)).toMatchObject({ error: expect.stringMatching(/WebRoute-ID must be 1 to 128 characters of A-Z, a-z, 0-9/) });
+        expectRefusal(await dialBack(relay.port, '/svc', relay.keys.server, id), 'invalid_request');
+      }
+      expect(listener.notices).toHaveLength(0);
+      // The original PHP SDK's id: 64 random letters and digits.
+      const phpId = 'Ab3'.repeat(21) + 'z';
+      const dial = startDial(relay.port, '/svc', relay.keys.client, { id: phpId });
+      const notice = await listener.nextNotice();
+      expect(notice.id).toBe(phpId);
+      const back = await dialBack(relay.port, '/svc', relay.keys.server, phpId);
+      expect([(await dial.response).status, back.status]).toEqual([101, 101]);
+      back.socket.destroy();
       await listener.close();
     });
 

@@ -50,6 +50,27 @@ describe('loadConfig', () => {
     expect(problems).toMatch(/REMOTED_DEFAULT_TIMEOUT: "1.5"/);
   });
 
+  it('refuses configured keys shorter than 32 characters, naming the setting and its source but not the key', () => {
+    const file = configFile({ adminKey: 'short-admin-key' });
+    let error: unknown;
+    try {
+      loadConfig({ argv: ['--config', file, '--client-key', 'a'], env: { REMOTED_SERVER_KEY: 'x'.repeat(31) } });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/REMOTED_SERVER_KEY: a key of 31 characters is too short; use at least 32 random characters/);
+    expect(problems).toMatch(/--client-key: a key of 1 characters is too short/);
+    expect(problems).toMatch(/config\.json: adminKey: a key of 15 characters is too short/);
+    expect(problems).toMatch(/unsalted SHA-256/);
+    expect(problems).not.toContain('short-admin-key');
+    expect(problems).not.toContain('x'.repeat(31));
+    expect(() => loadConfig({ overrides: { serverKey: `${' '.repeat(16)}${'k'.repeat(31)}` } })).toThrow(/options: serverKey: a key of 31 characters/);
+    const long = 'k'.repeat(32);
+    expect(loadConfig({ env: { REMOTED_SERVER_KEY: long, REMOTED_CLIENT_KEY: long, REMOTED_ADMIN_KEY: long } })).toMatchObject({ serverKey: long, clientKey: long, adminKey: long });
+  });
+
   it('reports a config file that is not JSON', () => {
     expect(() => loadConfig({ argv: ['--config', configFile('{nope')] })).toThrow(/--config .*config\.json/);
   });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ID_ALPHABET } from '@remoted/sdk/protocol';
@@ -79,5 +79,76 @@ describe('SqliteKeyStore', () => {
     expect(await bootstrapKeys(store, given)).toEqual([]);
     expect(await store.count()).toBe(3);
     expect((await store.findBySecret('s'.repeat(64)))?.role).toBe('server');
+  });
+});
+
+describe('SqliteKeyStore files', () => {
+  let dir: string;
+  let previousUmask: number;
+
+  const modeOf = (path: string): number => statSync(path).mode & 0o777;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'remoted-perm-'));
+    // The most permissive umask: whatever is private below, the store made private itself.
+    previousUmask = process.umask(0);
+  });
+  afterEach(() => {
+    process.umask(previousUmask);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('makes the data directory 0700 and the database, WAL and SHM files 0600 whatever the umask, and warns of nothing', async () => {
+    const dataDir = join(dir, 'data');
+    const file = join(dataDir, 'remoted.sqlite');
+    const store = new SqliteKeyStore(file);
+    await store.create({ role: 'client' });
+    expect(modeOf(dataDir)).toBe(0o700);
+    for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+      expect(existsSync(path)).toBe(true);
+      expect(modeOf(path)).toBe(0o600);
+    }
+    expect(store.loosePermissions).toEqual([]);
+    await store.close();
+  });
+
+  it('reports an existing directory or file that group or others can read, and leaves its bits alone', async () => {
+    const dataDir = join(dir, 'data');
+    const file = join(dataDir, 'remoted.sqlite');
+    const first = new SqliteKeyStore(file);
+    await first.create({ role: 'server' });
+    await first.close();
+    expect(new SqliteKeyStore(file).loosePermissions).toEqual([]);
+
+    chmodSync(dataDir, 0o755);
+    chmodSync(file, 0o644);
+    const reopened = new SqliteKeyStore(file);
+    expect(reopened.loosePermissions.slice(0, 2)).toEqual([
+      { path: dataDir, mode: '755', fix: `chmod 700 ${dataDir}` },
+      { path: file, mode: '644', fix: `chmod 600 ${file}` },
+    ]);
+    // SQLite gives the WAL and SHM files it makes the database file's bits, so they are reported too.
+    for (const companion of reopened.loosePermissions.slice(2)) {
+      expect(companion).toEqual({ path: expect.stringMatching(/remoted\.sqlite-(wal|shm)$/), mode: '644', fix: `chmod 600 ${companion.path}` });
+    }
+    expect([modeOf(dataDir), modeOf(file)]).toEqual([0o755, 0o644]);
+    expect(await reopened.count()).toBe(1);
+    await reopened.close();
+  });
+
+  it('reports an existing directory made by someone else with loose bits, before any database is in it', async () => {
+    const dataDir = join(dir, 'shared');
+    mkdirSync(dataDir, { mode: 0o775 });
+    const store = new SqliteKeyStore(join(dataDir, 'remoted.sqlite'));
+    expect(store.loosePermissions).toEqual([{ path: dataDir, mode: '775', fix: `chmod 700 ${dataDir}` }]);
+    expect(modeOf(join(dataDir, 'remoted.sqlite'))).toBe(0o600);
+    await store.close();
+  });
+
+  it('refuses to store an expiry that is not a valid date, rather than store none', async () => {
+    const store = new SqliteKeyStore(join(dir, 'keys.sqlite'));
+    await expect(store.create({ role: 'client', expiresAt: new Date(Number.NaN) })).rejects.toThrow(RangeError);
+    expect(await store.count()).toBe(0);
+    await store.close();
   });
 });

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { effectiveTimeoutSeconds, parseWebRouteRequest, routePath, upgradeKind } from '../../src/relay/webroute-handshake';
+import { randomToken } from '@remoted/sdk/protocol';
+import { effectiveTimeoutSeconds, MAX_WEBROUTE_ID_LENGTH, parseWebRouteRequest, routePath, upgradeKind } from '../../src/relay/webroute-handshake';
 
 function request(headers: Record<string, string>): IncomingMessage {
   return { headers } as unknown as IncomingMessage;
@@ -31,6 +32,17 @@ describe('webroute handshake', () => {
       expect(parseWebRouteRequest(request({ 'webroute-version': '1', 'webroute-id': 'a', 'webroute-timeout': bad }))).toMatchObject({
         requestedTimeoutSeconds: undefined,
       });
+    }
+  });
+
+  it('takes the ids our SDK and the original PHP SDK send (64 letters and digits), and refuses long or unsafe ones', () => {
+    const withId = (id: string) => parseWebRouteRequest(request({ 'webroute-version': '1', 'webroute-id': id }));
+    const phpStyle = 'aZ09'.repeat(16);
+    for (const id of [randomToken(), phpStyle, '6fa1a1490ee0fe617b36530054e984786897e022', 'same-id', 'a.b_c~d', 'x'.repeat(MAX_WEBROUTE_ID_LENGTH)]) {
+      expect(withId(id)).toMatchObject({ ok: true, id });
+    }
+    for (const id of ['x'.repeat(MAX_WEBROUTE_ID_LENGTH + 1), 'x'.repeat(8192), 'a b', 'a"b', 'a\\b', 'a/b', 'a,b', 'caf\u00e9', '{"id":1}']) {
+      expect(withId(id)).toEqual({ ok: false, problem: 'bad_id' });
     }
   });
 
