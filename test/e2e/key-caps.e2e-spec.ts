@@ -11,38 +11,30 @@ import { KeyRole } from '@remoted/sdk/gen/remoted/admin/v1/key_pb';
 import { randomToken } from '@remoted/sdk/protocol';
 import { buildRequest, connectTo, rawRequest, readResponse, webRouteHeaders } from '../helpers/raw-http';
 import { makeLink, startDial, TestListener } from '../helpers/relay-peers';
-import { type StartedRelay, startRelay } from '../helpers/start-relay';
+import type { StartedRelay } from '../helpers/start-relay';
+import { AdminRelayFixture } from '../helpers/admin-relay-fixture';
 import { waitFor } from '../helpers/wait-for';
-import { adminClientFor, expectStatus } from '../control/control-helpers';
+import { expectStatus } from '../control/control-helpers';
 import type { Config } from '../../src/config/config';
 import type { DeepPartial } from '../../src/config/load-config';
 import { RelayService } from '../../src/relay/relay.service';
 
 describe('per-key caps', () => {
+  const fixture = new AdminRelayFixture();
   let relay: StartedRelay;
   let admin: AdminClient;
-  const listeners: TestListener[] = [];
-
   async function start(overrides: DeepPartial<Config> = {}): Promise<void> {
-    relay = await startRelay(overrides);
-    admin = adminClientFor(relay);
+    await fixture.start(overrides);
+    ({ relay, admin } = fixture);
   }
-  async function openListener(path: string, key: string, options = {}): Promise<TestListener> {
-    const listener = await TestListener.openUrl(`ws://127.0.0.1:${relay.port}${path}`, key, options);
-    listeners.push(listener);
-    return listener;
-  }
+  const openListener = (path: string, key: string, options = {}): Promise<TestListener> => fixture.openListener(path, key, options);
   async function refusedListener(path: string, key: string): Promise<{ status?: number; body?: string }> {
     return openListener(path, key).then(
       () => ({}),
       (err: { status?: number; body?: string }) => err,
     );
   }
-  afterEach(async () => {
-    await Promise.all(listeners.splice(0).map((l) => l.close()));
-    admin.close();
-    await relay.close();
-  });
+  afterEach(() => fixture.close());
 
   it('a server key with max_routes 2 gets 503 for a third listener; another key still opens one', async () => {
     await start();

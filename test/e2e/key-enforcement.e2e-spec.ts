@@ -12,9 +12,9 @@ import { FieldMaskSchema } from '@bufbuild/protobuf/wkt';
 import { create } from '@bufbuild/protobuf';
 import { buildRequest, connectTo, rawRequest, readBytes, readResponse, webRouteHeaders } from '../helpers/raw-http';
 import { dialBack, linkedSocket, makeLink, startDial, TestListener } from '../helpers/relay-peers';
-import { type StartedRelay, startRelay } from '../helpers/start-relay';
+import type { StartedRelay } from '../helpers/start-relay';
+import { AdminRelayFixture } from '../helpers/admin-relay-fixture';
 import { ended, waitFor } from '../helpers/wait-for';
-import { adminClientFor } from '../control/control-helpers';
 import { nextEvent } from '../sdk/sdk-helpers';
 import type { Config } from '../../src/config/config';
 import type { DeepPartial } from '../../src/config/load-config';
@@ -23,28 +23,19 @@ import { RelayService } from '../../src/relay/relay.service';
 const SPARE_FEATURES = { headers: { 'X-Remoted-Features': 'spare, drain' } };
 
 describe('what a key holds follows the key', () => {
+  const fixture = new AdminRelayFixture();
   let relay: StartedRelay;
   let admin: AdminClient;
-  const listeners: TestListener[] = [];
-
   async function start(overrides: DeepPartial<Config> = {}): Promise<void> {
-    relay = await startRelay(overrides);
-    admin = adminClientFor(relay);
+    await fixture.start(overrides);
+    ({ relay, admin } = fixture);
   }
-  async function openListener(path: string, key: string, options = {}): Promise<TestListener> {
-    const listener = await TestListener.openUrl(`ws://127.0.0.1:${relay.port}${path}`, key, options);
-    listeners.push(listener);
-    return listener;
-  }
+  const openListener = (path: string, key: string, options = {}): Promise<TestListener> => fixture.openListener(path, key, options);
   async function newKey(role: 'server' | 'client', scopes: string[] = []): Promise<{ name: string; id: string; secret: string }> {
     const made = await admin.keys.createKey({ role: role === 'server' ? KeyRole.SERVER : KeyRole.CLIENT, scopes });
     return { name: made.key!.name, id: made.key!.name.replace('keys/', ''), secret: made.secret };
   }
-  afterEach(async () => {
-    await Promise.all(listeners.splice(0).map((l) => l.close()));
-    admin.close();
-    await relay.close();
-  });
+  afterEach(() => fixture.close());
 
   it('revoking a server key closes its listener (4001), its spares and its links at once; a new dial is told to nobody', async () => {
     await start();

@@ -28,6 +28,10 @@ const CAP_OPTIONS = [
 
 type CapOptions = { [K in (typeof CAP_OPTIONS)[number]['option']]?: number };
 
+function capsOf(opts: CapOptions): CapOptions {
+  return { maxRoutes: opts.maxRoutes, maxSpares: opts.maxSpares, maxWaitingDialers: opts.maxWaitingDialers, maxLinks: opts.maxLinks };
+}
+
 function withCapOptions(command: Command): Command {
   for (const cap of CAP_OPTIONS) command.option(cap.flag, `${cap.help} (0 or default: the relay's)`, parseCap);
   return command;
@@ -60,10 +64,7 @@ export function registerKeys(program: Command): void {
           expireTime: opts.expires ? timestampFromDate(opts.expires) : undefined,
           routePolicy: opts.routePolicy,
           poolSize: opts.poolSize,
-          maxRoutes: opts.maxRoutes,
-          maxSpares: opts.maxSpares,
-          maxWaitingDialers: opts.maxWaitingDialers,
-          maxLinks: opts.maxLinks,
+          ...capsOf(opts),
         });
         if (opts.json) return printJson(CreateKeyResponseSchema, created);
         printKeys(created.key ? [created.key] : []);
@@ -117,10 +118,7 @@ export function registerKeys(program: Command): void {
             scopes: opts.scope,
             routePolicy: opts.routePolicy,
             poolSize: opts.poolSize,
-            maxRoutes: opts.maxRoutes,
-            maxSpares: opts.maxSpares,
-            maxWaitingDialers: opts.maxWaitingDialers,
-            maxLinks: opts.maxLinks,
+            ...capsOf(opts),
           },
           updateMask: { paths },
         });
