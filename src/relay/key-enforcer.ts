@@ -7,7 +7,7 @@
  * revoked, expires (seen by the relay's one sweep) or has its scopes narrowed.
  */
 import { type KeyLossCode } from '@remoted/sdk/protocol';
-import { type ApiKey, isUsable } from '../keys/api-key';
+import type { ApiKey } from '../keys/api-key';
 import { scopeAllows } from '../keys/path-scope';
 import { endWaitingDialer } from './end-waiting-dialer';
 import type { RelayContext } from './relay-context';
@@ -25,7 +25,8 @@ export interface KeyChangeOptions {
 /** Why a key lost a path, or undefined while it holds it. */
 export function keyLossFor(key: ApiKey, path: string, nowMs: number): KeyLossCode | undefined {
   if (key.revokedAt !== null) return 'key_revoked';
-  if (!isUsable(key, new Date(nowMs))) return 'key_expired';
+  // isUsable's rule, without a Date per dial.
+  if (key.expiresAt !== null && key.expiresAt.getTime() <= nowMs) return 'key_expired';
   if (!scopeAllows(key.scopes, path)) return 'key_out_of_scope';
   return undefined;
 }
