@@ -30,6 +30,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // Settings checked against the machine (files, CIDRs) before the app is built.
+  if (err instanceof ConfigError) {
+    process.stderr.write(`remoted: ${err.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`remoted: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });
