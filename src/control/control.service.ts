@@ -18,6 +18,7 @@ import { ControlServer } from './control-server';
 import { EventHub } from './event-hub';
 import { KeyEvents } from './key-events';
 import { RelayStats } from './relay-stats';
+import { RelayTally } from '../relay/relay-tally';
 
 @Injectable()
 export class ControlService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -32,14 +33,13 @@ export class ControlService implements OnApplicationBootstrap, BeforeApplication
     @Inject(ROUTE_REGISTRY) registry: RouteRegistry,
     relayEvents: RelayEvents,
     relay: RelayService,
+    tally: RelayTally,
     @Inject(LOGGER) log: Logger,
   ) {
     this.log = log.child({ component: 'control' });
     const keyEvents = new KeyEvents();
     this.hub = new EventHub(relayEvents, keyEvents, registry);
-    // Counting starts at construction, before any listener can connect.
-    this.stats = new RelayStats(registry, relayEvents);
-    this.stats.start();
+    this.stats = new RelayStats(registry, tally);
     this.hub.start();
     // The data plane's limit and window, in a table of its own: failures on one port do not throttle the other.
     const authThrottle = new AuthThrottle({
@@ -67,7 +67,6 @@ export class ControlService implements OnApplicationBootstrap, BeforeApplication
   async beforeApplicationShutdown(): Promise<void> {
     await this.server.stop();
     this.hub.stop();
-    this.stats.stop();
     this.log.info('control plane stopped');
   }
 }

@@ -10,7 +10,7 @@ import { timestampNow } from '@bufbuild/protobuf/wkt';
 import type { EventSchema } from '@remoted/sdk/gen/remoted/admin/v1/event_service_pb';
 import { RouteState } from '@remoted/sdk/gen/remoted/admin/v1/route_pb';
 import type { ApiKey } from '../keys/api-key';
-import type { LinkSnapshot, RelayEventMap, RelayEvents, RouteSnapshot } from '../relay/relay-events';
+import { type LinkSnapshot, type RelayEventMap, type RelayEvents, type RouteSnapshot, subscribe } from '../relay/relay-events';
 import type { RouteRegistry } from '../relay/route-registry';
 import type { KeyEvents } from './key-events';
 import { drainedByToProto, linkCloseReasonToProto, routeCloseReasonToProto } from './proto-enums';
@@ -24,6 +24,7 @@ export type Watcher = (event: EventInit) => void;
 export class EventHub {
   private sequence = 0;
   private readonly watchers = new Set<Watcher>();
+  private stopRelayEvents: (() => void) | undefined;
 
   constructor(
     private readonly relayEvents: RelayEvents,
@@ -32,23 +33,21 @@ export class EventHub {
   ) {}
 
   start(): void {
-    this.relayEvents.on('route:open', this.onRouteOpen);
-    this.relayEvents.on('route:close', this.onRouteClose);
-    this.relayEvents.on('route:drain', this.onRouteDrain);
-    this.relayEvents.on('dialback:slow', this.onSlowDialback);
-    this.relayEvents.on('link:open', this.onLinkOpen);
-    this.relayEvents.on('link:close', this.onLinkClose);
+    this.stopRelayEvents = subscribe(this.relayEvents, {
+      'route:open': this.onRouteOpen,
+      'route:close': this.onRouteClose,
+      'route:drain': this.onRouteDrain,
+      'dialback:slow': this.onSlowDialback,
+      'link:open': this.onLinkOpen,
+      'link:close': this.onLinkClose,
+    });
     this.keyEvents.on('key:create', this.onKeyCreate);
     this.keyEvents.on('key:revoke', this.onKeyRevoke);
   }
 
   stop(): void {
-    this.relayEvents.off('route:open', this.onRouteOpen);
-    this.relayEvents.off('route:close', this.onRouteClose);
-    this.relayEvents.off('route:drain', this.onRouteDrain);
-    this.relayEvents.off('dialback:slow', this.onSlowDialback);
-    this.relayEvents.off('link:open', this.onLinkOpen);
-    this.relayEvents.off('link:close', this.onLinkClose);
+    this.stopRelayEvents?.();
+    this.stopRelayEvents = undefined;
     this.keyEvents.off('key:create', this.onKeyCreate);
     this.keyEvents.off('key:revoke', this.onKeyRevoke);
   }

@@ -8,6 +8,7 @@ import type { Config } from '../config/config';
 import { CONFIG } from '../config/config.constants';
 import { LOGGER } from '../logging/logging.constants';
 import { RelayService } from '../relay/relay.service';
+import { RelayTally } from '../relay/relay-tally';
 import { MetricsServer } from './metrics-server';
 import { RelayMetrics } from './relay-metrics';
 
@@ -22,11 +23,12 @@ export class MetricsService implements OnApplicationBootstrap, OnApplicationShut
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     relay: RelayService,
+    tally: RelayTally,
     @Inject(LOGGER) private readonly log: Logger,
   ) {
     const { port, token } = config.metrics;
     if (port === undefined && token === undefined) return;
-    this.metrics = new RelayMetrics({ registry: relay.registry, events: relay.events, connectionCount: () => relay.tracker.size, spareCount: () => relay.spareCount });
+    this.metrics = new RelayMetrics({ registry: relay.registry, events: relay.events, tally, connectionCount: () => relay.tracker.size, spareCount: () => relay.spareCount });
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -77,3 +77,20 @@ export interface RelayEventMap {
 }
 
 export class RelayEvents extends EventEmitter<RelayEventMap> {}
+
+/** Handlers for some of the relay's events, by name. */
+export type RelayEventHandlers = { [K in keyof RelayEventMap]?: (...args: RelayEventMap[K]) => void };
+
+/**
+ * Adds the handlers and returns the one function that removes them all, so
+ * that a subscription is written once (ws's addListeners/removeListeners).
+ */
+export function subscribe(events: RelayEvents, handlers: RelayEventHandlers): () => void {
+  // Each handler is typed for its own event above; the emitter takes them by name.
+  const entries = Object.entries(handlers) as Array<[keyof RelayEventMap, (...args: never[]) => void]>;
+  const emitter = events as unknown as { on(name: string, fn: (...args: never[]) => void): void; off(name: string, fn: (...args: never[]) => void): void };
+  for (const [name, handler] of entries) emitter.on(name, handler);
+  return () => {
+    for (const [name, handler] of entries) emitter.off(name, handler);
+  };
+}

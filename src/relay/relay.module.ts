@@ -4,6 +4,7 @@ import { KeysModule } from '../keys/keys.module';
 import { MemoryRouteRegistry } from './memory-route-registry';
 import { ROUTE_REGISTRY } from './relay.constants';
 import { RelayEvents } from './relay-events';
+import { RelayTally } from './relay-tally';
 import { PlainRequestFilter } from './plain-request.filter';
 import { RelayService } from './relay.service';
 
@@ -13,8 +14,10 @@ import { RelayService } from './relay.service';
     { provide: APP_FILTER, useClass: PlainRequestFilter },
     { provide: ROUTE_REGISTRY, useFactory: () => new MemoryRouteRegistry() },
     { provide: RelayEvents, useFactory: () => new RelayEvents() },
+    // Counting starts with the relay, before any listener can connect.
+    { provide: RelayTally, inject: [RelayEvents], useFactory: (events: RelayEvents) => new RelayTally(events) },
     RelayService,
   ],
-  exports: [ROUTE_REGISTRY, RelayEvents, RelayService],
+  exports: [ROUTE_REGISTRY, RelayEvents, RelayTally, RelayService],
 })
 export class RelayModule {}

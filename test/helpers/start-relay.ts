@@ -1,5 +1,6 @@
 /**
- * Starts the whole relay as main.ts does, on a free port with a temporary
+ * Starts the whole relay as main.ts does, on free ports (the control plane's
+ * too, whatever else `grpc` overrides) with a temporary
  * SQLite file, and gives back its port, keys and a close() that ends the app
  * and every socket it opened.
  */
@@ -39,7 +40,7 @@ export async function startRelay(overrides: DeepPartial<Config> = {}, opts: { da
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'remoted-test-'));
   const keys = { server: randomToken(), client: randomToken(), admin: randomToken() };
   const config = loadConfig({
-    overrides: { host: '127.0.0.1', port: 0, dataDir, logLevel: 'silent', serverKey: keys.server, clientKey: keys.client, adminKey: keys.admin, grpc: { host: '127.0.0.1', port: 0 }, shutdownGraceMs: 0, ...overrides },
+    overrides: { host: '127.0.0.1', port: 0, dataDir, logLevel: 'silent', serverKey: keys.server, clientKey: keys.client, adminKey: keys.admin, shutdownGraceMs: 0, ...overrides, grpc: { host: '127.0.0.1', port: 0, ...overrides.grpc } },
   });
   const logger = createLogger(process.env.REMOTED_TEST_LOG_LEVEL === undefined ? config.logLevel : (process.env.REMOTED_TEST_LOG_LEVEL as Config['logLevel']));
   const { app, port } = await createRelayApp(config, logger);
