@@ -1,0 +1,105 @@
+/**
+ * The one-way rule of the house (../shared/ARCHITECTURE.md), checked by
+ * `npm run lint` (depcruise). Each rule names what may not import what; a
+ * new import that breaks one fails the lint.
+ *
+ * The relay's door (what the control plane and observability may import from
+ * src/relay) is the list in RELAY_DOOR: narrow it as the house moves on, never
+ * widen it for convenience.
+ */
+const RELAY_DOOR = [
+  'relay\\.module',
+  'relay\\.service',
+  'relay\\.constants',
+  'relay-events',
+  'relay-tally',
+  'route-registry',
+  'key-enforcer',
+  'auth-throttle',
+  'http-reply',
+  'plain-request\\.filter',
+  // Still read by the control plane's link handlers; to go behind a door of views.
+  'link',
+];
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'config-imports-nothing-of-ours',
+      comment: 'config is read by everyone and reads nobody: it may import only its own files (and the key policy names it validates).',
+      severity: 'error',
+      from: { path: '^src/config/' },
+      to: { path: '^src/', pathNot: ['^src/config/', '^src/keys/route-policy\\.ts$'] },
+    },
+    {
+      name: 'keys-below-the-relay',
+      comment: 'keys serve the relay and the control plane, and know neither.',
+      severity: 'error',
+      from: { path: '^src/keys/' },
+      to: { path: '^src/(relay|control|observability|app|status|cluster)/' },
+    },
+    {
+      name: 'relay-knows-no-readers',
+      comment: 'the data plane never imports the control plane, observability or the app that composes them.',
+      severity: 'error',
+      from: { path: '^src/relay/' },
+      to: { path: '^src/(control|observability|app|status)/|^src/(app\\.module|create-relay-app|main)\\.ts$' },
+    },
+    {
+      name: 'readers-use-the-relay-door',
+      comment: 'control and observability see the relay through its door only (RELAY_DOOR above).',
+      severity: 'error',
+      from: { path: '^src/(control|observability|status)/' },
+      to: { path: '^src/relay/', pathNot: `^src/relay/(${RELAY_DOOR.join('|')})\\.ts$` },
+    },
+    {
+      name: 'control-and-observability-apart',
+      comment: 'two readers of the relay; neither depends on the other.',
+      severity: 'error',
+      from: { path: '^src/control/' },
+      to: { path: '^src/observability/' },
+    },
+    {
+      name: 'observability-and-control-apart',
+      severity: 'error',
+      from: { path: '^src/observability/' },
+      to: { path: '^src/control/' },
+    },
+    {
+      name: 'sdk-stands-alone',
+      comment: 'the SDK is its own package: it never imports the relay.',
+      severity: 'error',
+      from: { path: '^sdk/src/' },
+      to: { path: '^src/' },
+    },
+    {
+      name: 'relay-takes-only-wire-and-gen-from-the-sdk',
+      comment: 'src/ imports from the SDK what both sides speak (protocol names and codecs, the gRPC definition, generated code), never its dialer, listener or CLI.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^sdk/src/', pathNot: '^sdk/src/(protocol|proxy-protocol|wire/.*|gen/.*|admin/(index|grpc-definition))\\.ts$' },
+    },
+    {
+      name: 'sdk-cli-on-top',
+      comment: 'the CLI uses the SDK; nothing of the SDK uses the CLI.',
+      severity: 'error',
+      from: { path: '^sdk/src/', pathNot: '^sdk/src/cli/' },
+      to: { path: '^sdk/src/cli/' },
+    },
+    {
+      name: 'no-cycles',
+      severity: 'error',
+      from: { path: '^(src|sdk/src)/' },
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)gen/|node_modules|^dist|^sdk/dist' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    // @remoted/sdk/* resolves to the SDK's sources, as in jest.config.js.
+    enhancedResolveOptions: { exportsFields: [], conditionNames: ['require', 'default'] },
+  },
+};
