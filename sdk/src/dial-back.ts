@@ -1,5 +1,5 @@
 /**
- * A listener's dial-back for one notify message (PROTOCOL.md 3): a new
+ * A listener's dial-back for one notify message (docs/protocol.md, section 3): a new
  * connection to the relay with the dialer's id and the server key, tried a
  * few times when the relay cannot be reached (as the original SDK does).
  */

@@ -1,5 +1,5 @@
 /**
- * What a listener reads on its WebSocket: notify messages (PROTOCOL.md 2)
+ * What a listener reads on its WebSocket: notify messages (docs/protocol.md, section 2)
  * and, from a relay that granted listener features, extension frames with an
  * `op` member (docs/protocol.md, listener features). Notify messages never
  * have an `op`, so one JSON parse tells them apart.

@@ -5,7 +5,7 @@ import { ERROR_CODES, ERROR_STATUS, isErrorCode, RemotedError } from './protocol
 export const MAX_REFUSAL_BODY_BYTES = 16 * 1024;
 
 export function refusalError(status: number, body: string): RemotedError {
-  // 504 and 426 carry no body (PROTOCOL.md, "Timeouts" and "Errors").
+  // 504 and 426 carry no body (docs/protocol.md, "Timeouts" and "Errors").
   if (status === 504) return new RemotedError('timeout', 'No listener linked within the relay\'s timeout (504).', status);
   if (status === 426) return new RemotedError('upgrade_required', 'The relay does not speak this WebRoute version (426).', status);
   const parsed = parseBody(body);

@@ -13,7 +13,7 @@ export type RelayTlsOptions = Omit<ConnectionOptions, 'host' | 'port' | 'socket'
 export function openTransport(url: RemotedUrl, tls: RelayTlsOptions | undefined, through?: Socket): Socket {
   if (!url.secure) {
     if (through) return through;
-    // A link passes half-close on (PROTOCOL.md 4): a FIN from the far side must not end ours.
+    // A link passes half-close on (docs/protocol.md, section 4): a FIN from the far side must not end ours.
     const socket = netConnect({ host: url.host, port: url.port, allowHalfOpen: true });
     socket.setNoDelay(true);
     return socket;

@@ -1,5 +1,5 @@
 /**
- * The client half of a WebRoute v1 upgrade (PROTOCOL.md 2 to 4), used by the
+ * The client half of a WebRoute v1 upgrade (docs/protocol.md, sections 2 to 4), used by the
  * dialer, the listener's dial-back and its spares alike: write the request,
  * read the answer, check the 101, and leave the socket as if nothing had been
  * read from it, with any bytes that came after the 101 back in front.

@@ -2,7 +2,7 @@
  * Plain GETs on the relay port for operators: /healthz (the process answers),
  * /readyz (key store open, relay port listening), and /metrics for a bearer
  * of the metrics token (wrong tokens count as failed authentications of the
- * relay port). Registered before the relay's catch-all controller.
+ * relay port). Other plain requests are the relay's PlainRequestFilter's.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -5,8 +5,9 @@ import { HealthController } from './health.controller';
 import { MetricsService } from './metrics.service';
 
 /**
- * Metrics and health endpoints. AppModule imports it before RelayModule: Nest
- * registers routes in module order, and the relay's catch-all must come last.
+ * Metrics and health endpoints: the only plain GETs the relay port serves.
+ * Any other plain request meets no route and is answered by the relay's
+ * PlainRequestFilter with the protocol's JSON error.
  */
 @Module({
   imports: [KeysModule, RelayModule],
