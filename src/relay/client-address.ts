@@ -8,6 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import { formatAddress } from '@remoted/sdk/protocol';
+import { unmapped } from './ip-address';
 import { proxiedSourceOf } from './proxied-source';
 
 export interface ClientAddress {
@@ -27,7 +28,8 @@ export class TrustedProxies {
     for (const entry of entries) {
       const [address, bits, extra] = entry.split('/');
       const family = isIP(address);
-      const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits);
+      // Digits only: Number() would read "" (a trailing "/") as 0 and trust every address, and take "0x8" or "1e1".
+      const prefix = bits === undefined ? (family === 6 ? 128 : 32) : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
       const max = family === 6 ? 128 : 32;
       if (family === 0 || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > max) {
         throw new Error(`trusted proxies: "${entry}" is not an address or CIDR`);
@@ -77,10 +79,6 @@ export class TrustedProxies {
   }
 }
 
-/** `::ffff:1.2.3.4` (an IPv4 peer on a dual-stack socket) as `1.2.3.4`. */
-export function unmapped(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
-}
 
 function validIp(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;

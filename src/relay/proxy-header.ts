@@ -5,6 +5,7 @@
  * header is bad, or where it ends and which client it names.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { unmapped } from './ip-address';
 
 /** The client a proxy names: an IP literal and a TCP port. */
 export interface ProxiedEndpoint {
@@ -54,10 +55,16 @@ function parseV1(bytes: Buffer): ProxyHeaderResult {
   const [, family, source, destination, sourcePort, destinationPort] = fields;
   const isFamily = family === 'TCP4' ? isIPv4 : family === 'TCP6' ? isIPv6 : undefined;
   if (!isFamily) return invalid(`v1 family "${family}"`);
-  if (!isFamily(source) || !isFamily(destination)) return invalid('v1 address');
+  // A zone id (`fe80::1%eth0`) passes isIPv6 but names no client a proxy can have seen.
+  if (!isFamily(source) || !isFamily(destination) || source.includes('%') || destination.includes('%')) return invalid('v1 address');
   const port = portOf(sourcePort);
   if (port === undefined || portOf(destinationPort) === undefined) return invalid('v1 port');
-  return { state: 'done', headerBytes, source: { address: unmapped(source), port } };
+  return { state: 'done', headerBytes, source: { address: unmapped(canonical(family, source)), port } };
+}
+
+/** IPv6 in its compressed canonical form (as v2's addresses are written), so one client has one text. */
+function canonical(family: string, address: string): string {
+  return family === 'TCP6' ? new URL(`http://[${address}]/`).hostname.slice(1, -1) : address;
 }
 
 function portOf(text: string): number | undefined {
@@ -99,9 +106,6 @@ function addressText(raw: Buffer): string {
   return new URL(`http://[${groups}]/`).hostname.slice(1, -1);
 }
 
-function unmapped(ip: string): string {
-  return ip.toLowerCase().startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
-}
 
 function invalid(reason: string): ProxyHeaderResult {
   return { state: 'invalid', reason };

@@ -10,7 +10,8 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { type TrustedProxies, unmapped } from './client-address';
+import type { TrustedProxies } from './client-address';
+import { unmapped } from './ip-address';
 import { setProxiedSource } from './proxied-source';
 import { parseProxyHeader } from './proxy-header';
 

@@ -1,7 +1,8 @@
 import { Agent, createServer, request, type OutgoingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import fc from 'fast-check';
-import { type ClientAddress, TrustedProxies, unmapped } from '../../src/relay/client-address';
+import { type ClientAddress, TrustedProxies } from '../../src/relay/client-address';
+import { unmapped } from '../../src/relay/ip-address';
 import { setProxiedSource } from '../../src/relay/proxied-source';
 import type { ProxiedEndpoint } from '../../src/relay/proxy-header';
 
@@ -313,5 +314,19 @@ describe('TrustedProxies.resolve over a real socket, IPv6 and dual stack', () =>
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('TrustedProxies: prefixes are digits only', () => {
+  it.each(['10.0.0.1/', '10.0.0.0/0x8', '10.0.0.0/ 8', '10.0.0.0/+8', '10.0.0.0/1e1'])('refuses %j (it would have trusted other addresses)', (entry) => {
+    expect(() => new TrustedProxies(entry)).toThrow(/is not an address or CIDR/);
+  });
+});
+
+describe('unmapped: the hex form of a mapped address', () => {
+  it('reads ::ffff:102:304 as 1.2.3.4, as the dotted form', () => {
+    expect(unmapped('::ffff:102:304')).toBe('1.2.3.4');
+    expect(unmapped('::FFFF:7f00:1')).toBe('127.0.0.1');
+    expect(unmapped('::ffff:1:2:3')).toBe('::ffff:1:2:3');
   });
 });

@@ -374,3 +374,18 @@ describe('parseProxyHeader on any bytes', () => {
     );
   });
 });
+
+describe('parseProxyHeader, version 1, one client one text', () => {
+  it('gives an IPv4 client of a mixed-family header (the SDK writes it mapped, in hex) as IPv4, as version 2 does', () => {
+    for (const version of ['v1', 'v2'] as const) {
+      const header = buildProxyHeader(version, { address: '1.2.3.4', port: 5 }, { address: '::1', port: 6 });
+      expect(parseProxyHeader(header)).toEqual({ state: 'done', headerBytes: header.length, source: { address: '1.2.3.4', port: 5 } });
+    }
+  });
+
+  it('gives an IPv6 client in its compressed form, and refuses a zone id', () => {
+    const long = Buffer.from('PROXY TCP6 2001:db8:0:0:0:0:0:1 ::1 7 8\r\n', 'latin1');
+    expect(parseProxyHeader(long)).toMatchObject({ state: 'done', source: { address: '2001:db8::1', port: 7 } });
+    expect(parseProxyHeader(Buffer.from('PROXY TCP6 fe80::1%eth0 ::1 1 2\r\n', 'latin1'))).toMatchObject({ state: 'invalid' });
+  });
+});
