@@ -181,7 +181,15 @@ export class Link {
       return;
     }
     const timer = setTimeout(() => {
-      if (from.destroyed || to.destroyed) return;
+      if (to.destroyed) return;
+      if (from.destroyed) {
+        // `from` closed before its direction started. After a clean FIN (nothing
+        // left unread) `to` gets that FIN now: nobody else would send it, and a
+        // `to` that already ended its own side would stay half-open for ever.
+        if (from.readableEnded) to.end();
+        else to.destroy();
+        return;
+      }
       from.pipe(to);
       this.piping++;
     }, delayMs);
