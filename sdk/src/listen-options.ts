@@ -19,8 +19,11 @@ export interface ListenOptions {
   origin?: string;
   /**
    * Spare dial-backs kept open at the relay, so that a dial is linked at once
-   * (capped by what the relay grants; a relay without the extension grants
-   * none). Default 0: off.
+   * without a notify and a dial-back round trip (docs/protocol.md, spares).
+   * `'auto'` (the default) keeps 2 while idle and more while dials come fast,
+   * up to what the relay grants (at most 64); a number keeps that many (capped
+   * by the grant); 0 turns spares off. A relay without the extension grants
+   * none, and then nothing changes.
    */
-  spares?: number;
+  spares?: number | 'auto';
 }

@@ -19,8 +19,8 @@ export interface ListenerGrant {
 export const NO_GRANT: ListenerGrant = { listenerId: undefined, drain: false, spares: 0 };
 
 /** The X-Remoted-Features value of the upgrade: drain always, spare only when we would hold any. */
-export function requestedFeatures(spares: number): string {
-  return spares > 0 ? `${FEATURE_DRAIN}, ${FEATURE_SPARE}` : FEATURE_DRAIN;
+export function requestedFeatures(spares: number | 'auto'): string {
+  return spares !== 0 ? `${FEATURE_DRAIN}, ${FEATURE_SPARE}` : FEATURE_DRAIN;
 }
 
 /** Reads the grant from the 101's headers (Node's lower-case names). */

@@ -26,6 +26,7 @@ import {
 } from './protocol';
 import { MAX_REFUSAL_BODY_BYTES, refusalError } from './relay-refusal';
 import { parseRelayMessage } from './relay-message';
+import { SpareDemand } from './spare-demand';
 import { SparePool } from './spare-pool';
 import { parseListenUrl, redactUrl, type RemotedUrl } from './urls';
 
@@ -84,14 +85,17 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
   private drainTimer: NodeJS.Timeout | undefined;
   private drainPromise: Promise<void> | undefined;
   private readonly reconnect: Required<ReconnectOptions> | false;
-  private readonly wantedSpares: number;
+  /** The `spares` option: a fixed count or 'auto' (follow demand). */
+  private readonly wantedSpares: number | 'auto';
+  /** Recent link rate of the current WebSocket's listener, when spares are 'auto'. */
+  private spareDemand: SpareDemand | undefined;
 
   constructor(private readonly options: ListenOptions = {}) {
     super();
     this.reconnect = options.reconnect === false ? false : { ...DEFAULT_RECONNECT, ...options.reconnect };
-    const spares = options.spares ?? 0;
-    if (!Number.isInteger(spares) || spares < 0 || spares > MAX_SPARES) {
-      throw new RangeError(`spares must be a whole number from 0 to ${MAX_SPARES}, got ${spares}.`);
+    const spares = options.spares ?? 'auto';
+    if (spares !== 'auto' && (!Number.isInteger(spares) || spares < 0 || spares > MAX_SPARES)) {
+      throw new RangeError(`spares must be 'auto' or a whole number from 0 to ${MAX_SPARES}, got ${String(spares)}.`);
     }
     this.wantedSpares = spares;
   }
@@ -110,7 +114,7 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
     return this.open && !this.draining;
   }
 
-  /** Spares opened and not used yet (0 unless `spares` was asked for and the relay granted some). */
+  /** Spares opened and not used yet (0 when `spares` is 0 or the relay granted none). */
   get spareCount(): number {
     return this.spares?.size ?? 0;
   }
@@ -326,6 +330,10 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
       return;
     }
     this.connections.add(socket);
+    if (this.spareDemand) {
+      this.spareDemand.recordLink();
+      this.spares?.topUp();
+    }
     socket.once('close', () => {
       this.connections.delete(socket);
       this.checkDrained();
@@ -337,8 +345,18 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
   private startSpares(): number {
     const url = this.url;
     const { listenerId, spares: granted } = this.grant;
-    const target = Math.min(this.wantedSpares, granted);
-    if (!url || listenerId === undefined || target === 0 || this.draining) return 0;
+    const wanted = this.wantedSpares;
+    let target: () => number;
+    if (wanted === 'auto') {
+      const demand = new SpareDemand(granted);
+      this.spareDemand = demand;
+      target = () => demand.target();
+    } else {
+      this.spareDemand = undefined;
+      const fixed = Math.min(wanted, granted);
+      target = () => fixed;
+    }
+    if (!url || listenerId === undefined || target() === 0 || this.draining) return 0;
     this.spares = new SparePool({
       url,
       tls: this.options.tls,
@@ -348,7 +366,7 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
       onEmpty: () => this.checkDrained(),
     });
     this.spares.start();
-    return target;
+    return target();
   }
 
   private stopSpares(): void {

@@ -18,8 +18,12 @@ export interface SparePoolOptions {
   tls: RelayTlsOptions | undefined;
   /** The listener the spares belong to (X-Remoted-Spare). */
   listenerId: string;
-  /** Spares kept in flight: the listener's wish capped by the relay's grant. */
-  target: number;
+  /**
+   * Spares to keep in flight now: the listener's wish capped by the relay's
+   * grant, fixed or following demand (spare-demand.ts). Read at every refill;
+   * above it, used and expired spares are simply not replaced.
+   */
+  target(): number;
   /** A dialer was linked to a spare: the socket is past its 101, bytes after it come first. */
   onLink(socket: Socket, dialerAddress: string): void;
   /** The last spare of a retired pool is gone. */
@@ -88,7 +92,13 @@ export class SparePool {
 
   private fill(): void {
     if (this.state !== 'filling' || this.refillTimer) return;
-    while (this.sockets.size < this.options.target) this.open();
+    const target = this.options.target();
+    while (this.sockets.size < target) this.open();
+  }
+
+  /** Demand may have grown (a dial took the notify path): fill up soon, in one round with any other. */
+  topUp(): void {
+    if (this.sockets.size < this.options.target()) this.scheduleFill(REPLACE_DELAY_MS);
   }
 
   private open(): void {

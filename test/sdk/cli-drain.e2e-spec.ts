@@ -167,7 +167,7 @@ describe('remoted expose: spares and drain', () => {
     let stdout = '';
     help.child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     expect(await help.exited).toBe(0);
-    expect(stdout).toMatch(/--spares <n>/);
+    expect(stdout).toMatch(/--spares <n\|auto>/);
     expect(stdout).toMatch(/--drain-timeout <seconds>/);
   });
 });

@@ -37,8 +37,9 @@ describe('spares', () => {
   }
 
   /** A listener through the tap (so its WebSocket and spares are counted), echoing every link. */
-  async function listener(path: string, spares: number): Promise<{ server: RemotedServer; open: RouteOpenEvent }> {
-    const server = listen(`rws://${relay.keys.server}@127.0.0.1:${tap.port}${path}`, { spares, pingIntervalMs: 0 });
+  async function listener(path: string, spares: number | 'auto' | undefined): Promise<{ server: RemotedServer; open: RouteOpenEvent }> {
+    const options = spares === undefined ? { pingIntervalMs: 0 } : { spares, pingIntervalMs: 0 };
+    const server = listen(`rws://${relay.keys.server}@127.0.0.1:${tap.port}${path}`, options);
     servers.push(server);
     echoConnections(server);
     const open = await nextEvent<RouteOpenEvent>(server, 'route:open');
@@ -72,6 +73,33 @@ describe('spares', () => {
     expect(tap.webSocketBytes()).toBe(before);
     expect(tap.count('spare', 101)).toBe(1);
     expect(tap.count('webroute')).toBe(0); // no dial-back
+  });
+
+  it('keeps 2 spares by default (auto) and links a dial through one, with no notify', async () => {
+    await start();
+    const { open } = await listener('/default', undefined);
+    expect(open.spares).toBe(2);
+    await waitFor(() => sparesHeld(relay, open.listenerId) === 2, 'the relay holds 2 spares');
+    const before = tap.webSocketBytes();
+    await echoOnce('/default', 'fast by default');
+    expect(tap.webSocketBytes()).toBe(before);
+    expect(tap.count('spare', 101)).toBe(1);
+    expect(tap.count('webroute')).toBe(0);
+  });
+
+  it('auto: grows with a burst of dials up to the grant, never past it', async () => {
+    await start({ sparesPerListener: 6 });
+    const { server, open } = await listener('/burst', 'auto');
+    await waitFor(() => sparesHeld(relay, open.listenerId) === 2, 'the relay holds the floor of 2');
+    await Promise.all(Array.from({ length: 12 }, (_, i) => echoOnce('/burst', `burst ${i}`)));
+    // 12 links in one half second: the target is the grant, 6.
+    await waitFor(() => sparesHeld(relay, open.listenerId) === 6, 'the relay holds the grant of 6');
+    expect(server.spareCount).toBe(6);
+    expect(tap.count('spare', 503)).toBe(0);
+    // After the burst, dials go through spares again.
+    const before = tap.webSocketBytes();
+    await echoOnce('/burst', 'after the burst');
+    expect(tap.webSocketBytes()).toBe(before);
   });
 
   it('control: without spares the same dial costs a notify message and a dial-back', async () => {

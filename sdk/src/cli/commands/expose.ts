@@ -20,7 +20,7 @@ interface ExposeOptions {
   to: string;
   maxRetryDelay: number;
   proxyProtocol?: ProxyProtocolVersion;
-  spares: number;
+  spares: number | 'auto';
   drainTimeout: number;
 }
 
@@ -34,7 +34,7 @@ export function registerExpose(program: Command, ctx: CliContext): void {
     .argument('<rws-url>', 'rws://SERVERKEY@relay[:port]/path (or rwss:// for TLS)')
     .requiredOption('--to <host:port>', 'the local service each link is connected to')
     .option('--max-retry-delay <ms>', 'largest delay between reconnect attempts', parseMs, 30_000)
-    .option('--spares <n>', `spare dial-backs kept open at the relay so that links are made at once (0 to ${MAX_SPARES}; the relay may grant fewer)`, parseSpares, 0)
+    .option('--spares <n|auto>', `spare dial-backs kept open at the relay so that links are made at once: auto keeps 2 while idle and more while dials come fast; a number (0 to ${MAX_SPARES}) keeps that many; 0 turns them off; the relay may grant fewer`, parseSpares, 'auto')
     .option('--drain-timeout <seconds>', 'on SIGINT/SIGTERM, how long open links may run on before exit (a second signal exits at once)', parseSeconds, DEFAULT_DRAIN_TIMEOUT_SECONDS)
     .addOption(
       new Option('--proxy-protocol <version>', "start each connection to the local service with a PROXY protocol header carrying the dialer's address (off by default)")
@@ -96,9 +96,10 @@ async function drainThenExit(server: RemotedServer, signal: NodeJS.Signals, time
   }
 }
 
-function parseSpares(text: string): number {
+function parseSpares(text: string): number | 'auto' {
+  if (text === 'auto') return 'auto';
   const value = Number(text);
-  if (!/^\d+$/.test(text) || value > MAX_SPARES) throw new CliError('invalid_option', `Expected --spares from 0 to ${MAX_SPARES}, got "${text}".`);
+  if (!/^\d+$/.test(text) || value > MAX_SPARES) throw new CliError('invalid_option', `Expected --spares auto or a number from 0 to ${MAX_SPARES}, got "${text}".`);
   return value;
 }
 
