@@ -8,18 +8,16 @@
  * widen it for convenience.
  */
 const RELAY_DOOR = [
+  // The module that provides the door, and the door: views, counts, forced disconnects.
   'relay\\.module',
-  'relay\\.service',
-  'relay\\.constants',
+  'relay-admin',
+  // What happened: event snapshots and the one tally.
   'relay-events',
   'relay-tally',
-  'route-registry',
-  'key-enforcer',
+  // Small shared parts of the relay port: the failed-auth table and the JSON error writer.
   'auth-throttle',
   'http-reply',
   'plain-request\\.filter',
-  // Still read by the control plane's link handlers; to go behind a door of views.
-  'link',
 ];
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -17,10 +17,8 @@ import type { Logger } from 'pino';
 import type { GrpcConfig } from '../config/config';
 import type { KeyStore } from '../keys/api-key';
 import type { AuthThrottle } from '../relay/auth-throttle';
-import type { KeyHoldings } from '../relay/key-enforcer';
-import type { RouteRegistry } from '../relay/route-registry';
+import type { RelayAdmin } from '../relay/relay-admin';
 import { createAdminAuthInterceptor } from './admin-auth.interceptor';
-import { ConnectionCloser } from './connection-closer';
 import { eventServiceHandlers } from './event-service.handlers';
 import type { EventHub } from './event-hub';
 import { implement } from './grpc-handlers';
@@ -42,9 +40,9 @@ export const ADMIN_SERVICES: readonly DescService[] = [KeyService, RouteService,
 export interface ControlDeps {
   config: GrpcConfig;
   store: KeyStore;
-  registry: RouteRegistry;
+  /** The relay's door: views, counts and forced disconnects. */
+  relay: RelayAdmin;
   hub: EventHub;
-  holdings: KeyHoldings;
   keyEvents: KeyEvents;
   stats: RelayStats;
   /** Failed admin authentications per address: the control plane's own table. */
@@ -59,7 +57,7 @@ export class ControlServer {
   private listener: NetServer | undefined;
 
   constructor(private readonly deps: ControlDeps) {
-    const { store, registry, hub, keyEvents, stats, log, authThrottle } = deps;
+    const { store, relay, hub, keyEvents, stats, log, authThrottle } = deps;
     const { maxConcurrentStreams, maxConnectionIdleMs, maxUnauthenticatedCalls } = deps.config;
     this.server = new Server({
       // grpc-js advertises no stream limit unless told; clients queue calls past this one.
@@ -67,13 +65,12 @@ export class ControlServer {
       'grpc.max_connection_idle_ms': maxConnectionIdleMs,
       interceptors: [createAdminAuthInterceptor({ store, log, throttle: authThrottle, now: Date.now, maxUnauthenticatedCalls })],
     });
-    const closer = new ConnectionCloser(registry);
     const events = eventServiceHandlers(hub);
     const health = healthServiceHandlers([...ADMIN_SERVICES, Health].map((s) => s.typeName));
     this.streams.push(events, health);
-    this.add(KeyService, implement(KeyService, keyServiceHandlers(store, keyEvents, deps.holdings), log));
-    this.add(RouteService, implement(RouteService, routeServiceHandlers(registry, closer), log));
-    this.add(LinkService, implement(LinkService, linkServiceHandlers(registry), log));
+    this.add(KeyService, implement(KeyService, keyServiceHandlers(store, keyEvents, relay), log));
+    this.add(RouteService, implement(RouteService, routeServiceHandlers(relay), log));
+    this.add(LinkService, implement(LinkService, linkServiceHandlers(relay), log));
     this.add(EventService, implement(EventService, events, log));
     this.add(StatsService, implement(StatsService, statsServiceHandlers(stats), log));
     this.add(Health, implement(Health, health, log));

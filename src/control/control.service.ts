@@ -10,10 +10,8 @@ import type { KeyStore } from '../keys/api-key';
 import { KEY_STORE } from '../keys/keys.constants';
 import { LOGGER } from '../logging/logging.constants';
 import { AuthThrottle } from '../relay/auth-throttle';
-import { ROUTE_REGISTRY } from '../relay/relay.constants';
+import { RelayAdmin } from '../relay/relay-admin';
 import { RelayEvents } from '../relay/relay-events';
-import { RelayService } from '../relay/relay.service';
-import type { RouteRegistry } from '../relay/route-registry';
 import { ControlServer } from './control-server';
 import { EventHub } from './event-hub';
 import { KeyEvents } from './key-events';
@@ -30,16 +28,15 @@ export class ControlService implements OnApplicationBootstrap, BeforeApplication
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     @Inject(KEY_STORE) store: KeyStore,
-    @Inject(ROUTE_REGISTRY) registry: RouteRegistry,
     relayEvents: RelayEvents,
-    relay: RelayService,
+    relay: RelayAdmin,
     tally: RelayTally,
     @Inject(LOGGER) log: Logger,
   ) {
     this.log = log.child({ component: 'control' });
     const keyEvents = new KeyEvents();
-    this.hub = new EventHub(relayEvents, keyEvents, registry);
-    this.stats = new RelayStats(registry, tally);
+    this.hub = new EventHub(relayEvents, keyEvents, relay);
+    this.stats = new RelayStats(relay, tally);
     this.hub.start();
     // The data plane's limit and window, in a table of its own: failures on one port do not throttle the other.
     const authThrottle = new AuthThrottle({
@@ -47,7 +44,7 @@ export class ControlService implements OnApplicationBootstrap, BeforeApplication
       windowMs: config.limits.authFailureWindowMs,
       maxAddresses: config.limits.authThrottleMaxAddresses,
     });
-    this.server = new ControlServer({ config: config.grpc, store, registry, hub: this.hub, holdings: relay, keyEvents, stats: this.stats, authThrottle, log: this.log });
+    this.server = new ControlServer({ config: config.grpc, store, relay, hub: this.hub, keyEvents, stats: this.stats, authThrottle, log: this.log });
   }
 
   /** The control plane's port (the configured one, or the one picked for 0). */

@@ -11,11 +11,11 @@ import type { EventSchema } from '@remoted/sdk/gen/remoted/admin/v1/event_servic
 import { RouteState } from '@remoted/sdk/gen/remoted/admin/v1/route_pb';
 import type { ApiKey } from '../keys/api-key';
 import { type LinkSnapshot, type RelayEventMap, type RelayEvents, type RouteSnapshot, subscribe } from '../relay/relay-events';
-import type { RouteRegistry } from '../relay/route-registry';
+import type { RelayAdmin } from '../relay/relay-admin';
 import type { KeyEvents } from './key-events';
 import { drainedByToProto, linkCloseReasonToProto, routeCloseReasonToProto } from './proto-enums';
 import { routeName } from './resource-names';
-import { keyToProto, linkSnapshotToProto, listenerToProto, routeToProto, type RouteInit } from './to-proto';
+import { keyToProto, linkSnapshotToProto, routeViewToProto, routeToProto, type RouteInit } from './to-proto';
 
 export type EventInit = MessageInitShape<typeof EventSchema>;
 type EventKind = NonNullable<EventInit['kind']>;
@@ -29,7 +29,7 @@ export class EventHub {
   constructor(
     private readonly relayEvents: RelayEvents,
     private readonly keyEvents: KeyEvents,
-    private readonly registry: RouteRegistry,
+    private readonly relay: RelayAdmin,
   ) {}
 
   start(): void {
@@ -73,8 +73,8 @@ export class EventHub {
 
   /** The live listener's view when it is still registered (no registry-wide counting per event). */
   private liveRoute(route: RouteSnapshot): RouteInit | undefined {
-    const listener = this.registry.findListener(route.listenerId);
-    return listener ? listenerToProto(listener) : undefined;
+    const live = this.relay.route(route.listenerId, { counters: false });
+    return live ? routeViewToProto(live) : undefined;
   }
 
   private readonly onRouteOpen = (route: RouteSnapshot): void =>

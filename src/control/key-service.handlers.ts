@@ -2,7 +2,7 @@
 import type { KeyService } from '@remoted/sdk/gen/remoted/admin/v1/key_service_pb';
 import { KeyRole as ProtoKeyRole } from '@remoted/sdk/gen/remoted/admin/v1/key_pb';
 import type { ApiKey, KeyLimitName, KeyLimits, KeyStore, UpdateKeyInput } from '../keys/api-key';
-import type { KeyHoldings, SeveredCounts } from '../relay/key-enforcer';
+import type { KeyHoldings, SeveredCounts } from '../relay/relay-admin';
 import { invalidArgument, notFound } from './control-error';
 import type { HandlersOf } from './grpc-handlers';
 import { checkedExpiry, checkedKeyLimit, checkedLabel, checkedPoolSize, checkedRoutePolicy, checkedScopes } from './key-field-checks';

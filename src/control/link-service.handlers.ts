@@ -1,47 +1,38 @@
 /** LinkService: list, get and close links. */
 import type { LinkService } from '@remoted/sdk/gen/remoted/admin/v1/link_service_pb';
-import type { Link } from '../relay/link';
-import type { RouteRegistry } from '../relay/route-registry';
+import type { LinkView, RelayAdmin } from '../relay/relay-admin';
 import { notFound } from './control-error';
 import type { HandlersOf } from './grpc-handlers';
 import { paginate } from './pagination';
 import { linkName, parseName, parseOptionalName } from './resource-names';
-import { linkToProto } from './to-proto';
+import { linkViewToProto } from './to-proto';
 
-export function linkServiceHandlers(registry: RouteRegistry): HandlersOf<typeof LinkService> {
-  const find = (name: string): Link => {
-    const id = parseName('name', name, 'links');
-    const link = registry.findLink(id);
-    if (!link) throw notFound(linkName(id), 'it may have closed; list links with ListLinks');
+export function linkServiceHandlers(relay: RelayAdmin): HandlersOf<typeof LinkService> {
+  const gone = (id: string): Error => notFound(linkName(id), 'it may have closed; list links with ListLinks');
+  const found = (id: string, link: LinkView | undefined): LinkView => {
+    if (!link) throw gone(id);
     return link;
   };
 
   return {
     listLinks(request) {
-      const routeId = parseOptionalName('route', request.route, 'routes');
-      const keyId = parseOptionalName('key', request.key, 'keys');
-      const links = [...registry.links()].filter((link) => {
-        const s = link.snapshot();
-        return (
-          (routeId === undefined || s.listenerId === routeId) &&
-          (request.path === '' || s.path === request.path) &&
-          (keyId === undefined || s.dialerKeyId === keyId || s.listenerKeyId === keyId)
-        );
+      const links = relay.links({
+        listenerId: parseOptionalName('route', request.route, 'routes'),
+        keyId: parseOptionalName('key', request.key, 'keys'),
+        path: request.path === '' ? undefined : request.path,
       });
-      const page = paginate(links, (link) => link.id, request);
-      const now = Date.now();
-      return { links: page.items.map((link) => linkToProto(link, now)), nextPageToken: page.nextPageToken };
+      const page = paginate(links, (link) => link.linkId, request);
+      return { links: page.items.map(linkViewToProto), nextPageToken: page.nextPageToken };
     },
 
     getLink(request) {
-      return { link: linkToProto(find(request.name), Date.now()) };
+      const id = parseName('name', request.name, 'links');
+      return { link: linkViewToProto(found(id, relay.link(id))) };
     },
 
     closeLink(request) {
-      const link = find(request.name);
-      const view = linkToProto(link, Date.now());
-      link.destroy('forced');
-      return { link: view };
+      const id = parseName('name', request.name, 'links');
+      return { link: linkViewToProto(found(id, relay.closeLink(id))) };
     },
   };
 }

@@ -9,7 +9,7 @@ import {
 import type { KeyRole } from '../keys/api-key';
 import type { RoutePolicy } from '../keys/route-policy';
 import type { LinkCloseReason, RouteCloseReason } from '../relay/relay-events';
-import type { DrainedBy, ListenerState } from '../relay/route-registry';
+import type { DrainedBy, ListenerState } from '../relay/relay-admin';
 
 const ROLES: Record<KeyRole, ProtoKeyRole> = {
   server: ProtoKeyRole.SERVER,

@@ -1,9 +1,9 @@
 /**
  * Relay-wide stats for the control plane: counts from the relay's one tally,
- * gauges read from the registry when asked, bytes of open links added then.
+ * gauges read through the relay's door when asked, bytes of open links added then.
  */
+import type { RelayAdmin } from '../relay/relay-admin';
 import type { RelayTally } from '../relay/relay-tally';
-import type { RouteRegistry } from '../relay/route-registry';
 
 export interface StatsSnapshot {
   startTime: Date;
@@ -23,30 +23,26 @@ export class RelayStats {
   readonly startTime = new Date();
 
   constructor(
-    private readonly registry: RouteRegistry,
+    private readonly relay: RelayAdmin,
     private readonly tally: RelayTally,
   ) {}
 
   snapshot(): StatsSnapshot {
-    const { registry, tally } = this;
-    let bytesToListeners = tally.closedBytesToListeners;
-    let bytesToDialers = tally.closedBytesToDialers;
-    for (const link of registry.links()) {
-      bytesToListeners += link.bytesToListener;
-      bytesToDialers += link.bytesToDialer;
-    }
+    const { relay, tally } = this;
+    const open = relay.openLinkBytes();
+    const counts = relay.counts();
     return {
       startTime: this.startTime,
-      routes: registry.listenerCount(),
-      links: registry.linkCount(),
-      waitingDialers: registry.waitingDialerCount(),
+      routes: counts.routes,
+      links: counts.links,
+      waitingDialers: counts.waitingDialers,
       routesOpened: tally.routesOpened,
       routesClosed: tally.routesClosed,
       linksOpened: tally.linksOpened,
       linksClosed: tally.linksClosedTotal,
       dialersUnlinked: tally.dialsUnlinked,
-      bytesToListeners,
-      bytesToDialers,
+      bytesToListeners: tally.closedBytesToListeners + open.toListeners,
+      bytesToDialers: tally.closedBytesToDialers + open.toDialers,
     };
   }
 }

@@ -1,69 +1,64 @@
 /** RouteService: list, get, drain and close routes (one listener connection each). */
 import type { RouteService } from '@remoted/sdk/gen/remoted/admin/v1/route_service_pb';
-import type { RouteListener, RouteRegistry } from '../relay/route-registry';
-import type { ConnectionCloser } from './connection-closer';
+import type { RelayAdmin, RouteView } from '../relay/relay-admin';
 import { failedPrecondition, invalidArgument, notFound } from './control-error';
 import type { HandlersOf } from './grpc-handlers';
 import { paginate } from './pagination';
 import { parseName, parseOptionalName, routeName } from './resource-names';
-import { listenerToProto, routeCounters, type RouteInit } from './to-proto';
+import { routeViewToProto } from './to-proto';
 
-export function routeServiceHandlers(registry: RouteRegistry, closer: ConnectionCloser): HandlersOf<typeof RouteService> {
-  const view = (listener: RouteListener): RouteInit => listenerToProto(listener, routeCounters(registry).get(listener.id));
-
+export function routeServiceHandlers(relay: RelayAdmin): HandlersOf<typeof RouteService> {
   /** The one listener of a path; a path that several share needs a route name instead. */
-  const onlyListenerOn = (path: string): RouteListener => {
-    const listeners = registry.listenersOn(checkedPath('path', path));
-    if (listeners.length === 0) throw notFound(`route on path ${path}`, 'no listener holds it now');
-    if (listeners.length > 1) {
-      const names = listeners.map((l) => routeName(l.id)).join(', ');
-      throw failedPrecondition(`path ${path} has ${listeners.length} listeners (${names}); name one of them instead of the path`);
+  const onlyListenerOn = (path: string): string => {
+    const routes = relay.routes({ path: checkedPath('path', path) });
+    if (routes.length === 0) throw notFound(`route on path ${path}`, 'no listener holds it now');
+    if (routes.length > 1) {
+      const names = routes.map((r) => routeName(r.listenerId)).join(', ');
+      throw failedPrecondition(`path ${path} has ${routes.length} listeners (${names}); name one of them instead of the path`);
     }
-    return listeners[0];
+    return routes[0].listenerId;
   };
 
-  /** The route a request names by exactly one of name and path. */
-  const find = (request: { name: string; path: string }): RouteListener => {
+  /** The listener id of the route a request names by exactly one of name and path. */
+  const find = (request: { name: string; path: string }): string => {
     if ((request.name === '') === (request.path === '')) {
       throw invalidArgument('name', 'set exactly one of name (routes/lsn_…) and path (/db/primary)');
     }
-    if (request.path !== '') return onlyListenerOn(request.path);
-    const id = parseName('name', request.name, 'routes');
-    const listener = registry.findListener(id);
-    if (!listener) throw notFound(routeName(id), 'its listener may have gone; list routes with ListRoutes');
-    return listener;
+    return request.path !== '' ? onlyListenerOn(request.path) : parseName('name', request.name, 'routes');
+  };
+
+  /** Between the lookup and the answer the listener may have gone (its socket closed). */
+  const found = <T>(id: string, answer: T | undefined): T => {
+    if (answer === undefined) throw notFound(routeName(id), 'its listener may have gone; list routes with ListRoutes');
+    return answer;
   };
 
   return {
     listRoutes(request) {
-      const keyId = parseOptionalName('key', request.key, 'keys');
-      const onPath = request.path === '' ? registry.listeners() : registry.listenersOn(checkedPath('path', request.path));
-      const listeners = [...onPath].filter((l) => keyId === undefined || l.keyId === keyId);
+      const routes = relay.routes({
+        path: request.path === '' ? undefined : checkedPath('path', request.path),
+        keyId: parseOptionalName('key', request.key, 'keys'),
+      });
       // Path first, then id: the listeners of one path stay together and the page token stays exact.
-      const page = paginate(listeners, (l) => `${l.path}\u0000${l.id}`, request);
-      const counters = routeCounters(registry);
-      return {
-        routes: page.items.map((l) => listenerToProto(l, counters.get(l.id))),
-        nextPageToken: page.nextPageToken,
-      };
+      const page = paginate(routes, (r: RouteView) => `${r.path}\u0000${r.listenerId}`, request);
+      return { routes: page.items.map(routeViewToProto), nextPageToken: page.nextPageToken };
     },
 
     getRoute(request) {
-      return { route: view(find(request)) };
+      const id = find(request);
+      return { route: routeViewToProto(found(id, relay.route(id))) };
     },
 
     closeRoute(request) {
-      const listener = find(request);
-      const route = view(listener);
-      const closedLinks = closer.closeRoute(listener, request.closeLinks);
-      return { route, closedLinks };
+      const id = find(request);
+      const { route, closedLinks } = found(id, relay.closeRoute(id, { closeLinks: request.closeLinks }));
+      return { route: routeViewToProto(route), closedLinks };
     },
 
     drainRoute(request) {
-      const listener = find(request);
-      // False when it was draining already: the call is idempotent, the route is returned as it is.
-      listener.drain('operator');
-      return { route: view(listener) };
+      const id = find(request);
+      // Idempotent: a route that was draining already is returned as it is.
+      return { route: routeViewToProto(found(id, relay.drainRoute(id))) };
     },
   };
 }

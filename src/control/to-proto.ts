@@ -1,7 +1,7 @@
 /**
- * Relay objects as API messages (plain init objects). A live route's own
- * figures (state, links, spares) come from its listener; its waiting dialers
- * and bytes are summed over the registry, never kept twice.
+ * The relay's views and event snapshots as API messages (plain init
+ * objects). Nothing here touches a live relay object: RelayAdmin makes the
+ * views.
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { durationFromMs, timestampFromDate } from '@bufbuild/protobuf/wkt';
@@ -9,9 +9,8 @@ import { KeyState, type KeySchema } from '@remoted/sdk/gen/remoted/admin/v1/key_
 import type { LinkSchema } from '@remoted/sdk/gen/remoted/admin/v1/link_pb';
 import type { RouteSchema } from '@remoted/sdk/gen/remoted/admin/v1/route_pb';
 import type { ApiKey } from '../keys/api-key';
-import type { Link } from '../relay/link';
-import { type LinkSnapshot, type RouteSnapshot, routeSnapshotOf } from '../relay/relay-events';
-import type { RouteListener, RouteRegistry } from '../relay/route-registry';
+import type { LinkView, RouteView } from '../relay/relay-admin';
+import type { LinkSnapshot, RouteSnapshot } from '../relay/relay-events';
 import { roleToProto, routePolicyToProto, routeStateToProto } from './proto-enums';
 import { keyName, linkName, routeName } from './resource-names';
 
@@ -44,55 +43,33 @@ function keyState(key: ApiKey, now: Date): KeyState {
   return KeyState.ACTIVE;
 }
 
-/** What a route's waiting dialers and open links add up to. */
-export interface RouteCounters {
-  waitingDialers: number;
-  bytesToListener: number;
-  bytesToDialers: number;
-}
-
-/** Counters of every route in one pass over the registry, by listener id. */
-export function routeCounters(registry: RouteRegistry): Map<string, RouteCounters> {
-  const byListener = new Map<string, RouteCounters>();
-  const entry = (listenerId: string): RouteCounters => {
-    let counters = byListener.get(listenerId);
-    if (!counters) byListener.set(listenerId, (counters = { waitingDialers: 0, bytesToListener: 0, bytesToDialers: 0 }));
-    return counters;
-  };
-  for (const dialer of registry.waitingDialers()) entry(dialer.listenerId).waitingDialers++;
-  for (const link of registry.links()) {
-    const snapshot = link.snapshot();
-    const counters = entry(snapshot.listenerId);
-    counters.bytesToListener += snapshot.bytesToListener;
-    counters.bytesToDialers += snapshot.bytesToDialer;
-  }
-  return byListener;
-}
-
 /** A route from an event's snapshot: what stays true once its listener has gone. */
-export function routeToProto(route: RouteSnapshot, counters?: RouteCounters): RouteInit {
+export function routeToProto(route: RouteSnapshot): RouteInit {
   return {
     name: routeName(route.listenerId),
     path: route.path,
     key: keyName(route.keyId),
     listenerAddress: route.listenerAddress,
     openTime: timestampFromDate(route.since),
-    waitingDialers: counters?.waitingDialers ?? 0,
-    bytesToListener: BigInt(counters?.bytesToListener ?? 0),
-    bytesToDialers: BigInt(counters?.bytesToDialers ?? 0),
+    waitingDialers: 0,
+    bytesToListener: 0n,
+    bytesToDialers: 0n,
   };
 }
 
-/** A live route: the snapshot plus what its listener knows now. */
-export function listenerToProto(listener: RouteListener, counters?: RouteCounters): RouteInit {
+/** A live route: the snapshot plus what its listener and the registry know now. */
+export function routeViewToProto(route: RouteView): RouteInit {
   return {
-    ...routeToProto(routeSnapshotOf(listener), counters),
-    activeLinks: listener.activeLinks,
-    state: routeStateToProto(listener.state),
-    policy: routePolicyToProto(listener.policy),
-    features: [...listener.features],
-    slowDialbacks: listener.slowDialbacks,
-    spares: listener.spareCount,
+    ...routeToProto(route),
+    waitingDialers: route.waitingDialers,
+    bytesToListener: BigInt(route.bytesToListener),
+    bytesToDialers: BigInt(route.bytesToDialers),
+    activeLinks: route.activeLinks,
+    state: routeStateToProto(route.state),
+    policy: routePolicyToProto(route.policy),
+    features: [...route.features],
+    slowDialbacks: route.slowDialbacks,
+    spares: route.spares,
   };
 }
 
@@ -111,10 +88,10 @@ export function linkSnapshotToProto(snapshot: LinkSnapshot): LinkInit {
 }
 
 /** A live link: its snapshot plus idle time and timeout. */
-export function linkToProto(link: Link, nowMs: number): LinkInit {
+export function linkViewToProto(link: LinkView): LinkInit {
   return {
-    ...linkSnapshotToProto(link.snapshot()),
-    idleDuration: durationFromMs(Math.max(0, link.idleMs(nowMs))),
+    ...linkSnapshotToProto(link),
+    idleDuration: durationFromMs(link.idleMs),
     idleTimeout: durationFromMs(link.idleTimeoutMs),
   };
 }

@@ -13,7 +13,7 @@ import type { KeyStore } from '../keys/api-key';
 import { KEY_STORE } from '../keys/keys.constants';
 import { replyHttpError, replyHttpThrottled } from '../relay/http-reply';
 import { PLAIN_REQUEST_MESSAGE } from '../relay/plain-request.filter';
-import { RelayService } from '../relay/relay.service';
+import { RelayAdmin } from '../relay/relay-admin';
 import { sendMetrics } from './metrics-server';
 import { MetricsService } from './metrics.service';
 
@@ -22,7 +22,7 @@ export class HealthController {
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     @Inject(KEY_STORE) private readonly store: KeyStore,
-    private readonly relay: RelayService,
+    private readonly relay: RelayAdmin,
     private readonly metricsService: MetricsService,
   ) {}
 

@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import { CONFIG } from '../config/config.constants';
 import { LOGGER } from '../logging/logging.constants';
-import { RelayService } from '../relay/relay.service';
+import { RelayAdmin } from '../relay/relay-admin';
+import { RelayEvents } from '../relay/relay-events';
 import { RelayTally } from '../relay/relay-tally';
 import { MetricsServer } from './metrics-server';
 import { RelayMetrics } from './relay-metrics';
@@ -22,13 +23,14 @@ export class MetricsService implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
-    relay: RelayService,
+    relay: RelayAdmin,
+    events: RelayEvents,
     tally: RelayTally,
     @Inject(LOGGER) private readonly log: Logger,
   ) {
     const { port, token } = config.metrics;
     if (port === undefined && token === undefined) return;
-    this.metrics = new RelayMetrics({ registry: relay.registry, events: relay.events, tally, connectionCount: () => relay.tracker.size, spareCount: () => relay.spareCount });
+    this.metrics = new RelayMetrics({ relay, events, tally });
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * The relay's Prometheus metrics, in a registry of its own (two relays in one
- * process stay apart). What the registry already knows (listeners, waiting
- * dialers, links, bytes of live links) is read at scrape time rather than
+ * process stay apart). What the relay already knows (listeners, waiting
+ * dialers, links, bytes of live links) is read through its door at scrape time rather than
  * kept twice; what only happens (outcomes, refusals, failures) is read from
  * the relay's one tally (relay-tally.ts), which the control plane's stats
  * read too. Labels are small closed sets: never a key, a secret, a path or an
@@ -10,17 +10,13 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { type RelayEvents, subscribe } from '../relay/relay-events';
 import type { LabelCounts, RelayTally } from '../relay/relay-tally';
-import type { RouteRegistry } from '../relay/route-registry';
+import type { RelayAdmin } from '../relay/relay-admin';
 
 export interface RelayMetricsSources {
-  registry: RouteRegistry;
+  relay: RelayAdmin;
   events: RelayEvents;
   /** The relay's one count of what happened: counters read it at scrape time. */
   tally: RelayTally;
-  /** Sockets the relay holds at once. */
-  connectionCount(): number;
-  /** Spare dial-backs held (extension). */
-  spareCount(): number;
 }
 
 /** Handshake latency buckets in seconds: a dial waits for a listener's round trip. */
@@ -61,18 +57,18 @@ export class RelayMetrics {
 
   constructor(sources: RelayMetricsSources) {
     const registers = [this.registry];
-    const { registry: routes, tally } = sources;
+    const { relay, tally } = sources;
     collectDefaultMetrics({ register: this.registry });
 
-    new Gauge({ name: 'remoted_listeners', help: 'Listeners open (a path in a pool has several).', registers, collect() { this.set(routes.listenerCount()); } });
-    new Gauge({ name: 'remoted_spares', help: 'Spare dial-backs held for listeners.', registers, collect() { this.set(sources.spareCount()); } });
-    new Gauge({ name: 'remoted_waiting_dialers', help: 'Dialers waiting for a dial-back.', registers, collect() { this.set(routes.waitingDialerCount()); } });
-    new Gauge({ name: 'remoted_links', help: 'Links open.', registers, collect() { this.set(routes.linkCount()); } });
+    new Gauge({ name: 'remoted_listeners', help: 'Listeners open (a path in a pool has several).', registers, collect() { this.set(relay.counts().routes); } });
+    new Gauge({ name: 'remoted_spares', help: 'Spare dial-backs held for listeners.', registers, collect() { this.set(relay.counts().spares); } });
+    new Gauge({ name: 'remoted_waiting_dialers', help: 'Dialers waiting for a dial-back.', registers, collect() { this.set(relay.counts().waitingDialers); } });
+    new Gauge({ name: 'remoted_links', help: 'Links open.', registers, collect() { this.set(relay.counts().links); } });
     new Gauge({
       name: 'remoted_connections',
       help: 'Sockets the relay holds (listeners, waiting dialers, link sides, requests being answered).',
       registers,
-      collect() { this.set(sources.connectionCount()); },
+      collect() { this.set(relay.counts().connections); },
     });
     new Counter({
       name: 'remoted_link_bytes_total',
@@ -80,15 +76,10 @@ export class RelayMetrics {
       labelNames: ['direction'],
       registers,
       collect() {
-        let toListener = tally.closedBytesToListeners;
-        let toDialer = tally.closedBytesToDialers;
-        for (const link of routes.links()) {
-          toListener += link.bytesToListener;
-          toDialer += link.bytesToDialer;
-        }
+        const open = relay.openLinkBytes();
         this.reset();
-        this.inc({ direction: 'to_listener' }, toListener);
-        this.inc({ direction: 'to_dialer' }, toDialer);
+        this.inc({ direction: 'to_listener' }, tally.closedBytesToListeners + open.toListeners);
+        this.inc({ direction: 'to_dialer' }, tally.closedBytesToDialers + open.toDialers);
       },
     });
     tallyCounter(

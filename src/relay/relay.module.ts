@@ -6,7 +6,9 @@ import { ROUTE_REGISTRY } from './relay.constants';
 import { RelayEvents } from './relay-events';
 import { RelayTally } from './relay-tally';
 import { PlainRequestFilter } from './plain-request.filter';
+import { RelayAdmin } from './relay-admin';
 import { RelayService } from './relay.service';
+import type { RouteRegistry } from './route-registry';
 
 @Module({
   imports: [KeysModule],
@@ -17,7 +19,9 @@ import { RelayService } from './relay.service';
     // Counting starts with the relay, before any listener can connect.
     { provide: RelayTally, inject: [RelayEvents], useFactory: (events: RelayEvents) => new RelayTally(events) },
     RelayService,
+    // The door readers use (control plane, metrics, tests): views and counts, never live objects.
+    { provide: RelayAdmin, inject: [ROUTE_REGISTRY, RelayService], useFactory: (registry: RouteRegistry, relay: RelayService) => new RelayAdmin(registry, relay, relay) },
   ],
-  exports: [ROUTE_REGISTRY, RelayEvents, RelayTally, RelayService],
+  exports: [ROUTE_REGISTRY, RelayEvents, RelayTally, RelayService, RelayAdmin],
 })
 export class RelayModule {}

@@ -126,6 +126,11 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     return this.ctx.spares.size;
   }
 
+  /** Sockets the relay port holds (any state). */
+  get connectionCount(): number {
+    return this.tracker.size;
+  }
+
   /** Listening and not shutting down: what /readyz reports for the data plane. */
   get isAccepting(): boolean {
     return !this.closing && this.server?.listening === true;

@@ -69,7 +69,8 @@ describe('5,000 links in waves', () => {
   it('leaves no socket, handle, registry entry or memory behind', async () => {
     relay = await startRelay();
     const r = relay;
-    const srv = listen(r.url('rws', '/echo'), { pingIntervalMs: 0 });
+    // No spares: their number follows demand, and this counts the relay's sockets and our handles exactly.
+    const srv = listen(r.url('rws', '/echo'), { pingIntervalMs: 0, spares: 0 });
     server = srv;
     srv.on('connection', (socket: Socket) => {
       served.add(socket);

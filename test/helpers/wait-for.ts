@@ -19,3 +19,22 @@ export function ended(socket: NodeJS.ReadableStream & { readableEnded: boolean }
     socket.resume();
   });
 }
+
+/**
+ * Resolves when the peer closed the socket, by a FIN ('end') or a reset
+ * ('close' after an error): a peer that closes while bytes it has not read
+ * are still arriving sends a reset, not a FIN, so a writer may see either.
+ */
+export function closedByPeer(socket: NodeJS.ReadableStream & { readableEnded: boolean; destroyed: boolean }, timeoutMs = 5000): Promise<void> {
+  if (socket.readableEnded || socket.destroyed) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not closed within ${timeoutMs} ms`)), timeoutMs);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    socket.once('end', done);
+    socket.once('close', done);
+    socket.resume();
+  });
+}

@@ -1,0 +1,250 @@
+/**
+ * The one door into the relay for its readers: the control plane, the
+ * metrics, a status page, and tests. Ids and filters go in; views (plain
+ * values, copied when asked) and counts come out, never a live relay object.
+ * The closing order of a forced disconnect is relay behaviour and lives here.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { HeldCounts, KeyHoldings, SeveredCounts } from './key-enforcer';
+import type { Link } from './link';
+import { type LinkSnapshot, type RouteSnapshot, routeSnapshotOf } from './relay-events';
+import type { ListenerState, RouteListener, RouteRegistry } from './route-registry';
+import type { RoutePolicy } from '../keys/route-policy';
+
+// What readers need to name in the views and answers, from behind the door.
+export type { HeldCounts, KeyHoldings, SeveredCounts } from './key-enforcer';
+export type { DrainedBy, ListenerState } from './route-registry';
+
+/** A route (one listener connection) as it is now. */
+export interface RouteView extends RouteSnapshot {
+  state: ListenerState;
+  policy: RoutePolicy;
+  /** Extension features granted on its upgrade (`drain`, `spare`). */
+  features: readonly string[];
+  activeLinks: number;
+  slowDialbacks: number;
+  spares: number;
+  /** Dialers waiting for this listener's dial-back. */
+  waitingDialers: number;
+  /** Bytes its open links relayed so far, each way. */
+  bytesToListener: number;
+  bytesToDialers: number;
+}
+
+/** A link as it is now. */
+export interface LinkView extends LinkSnapshot {
+  /** Ms since a byte last moved either way (as of the last sweep). */
+  idleMs: number;
+  idleTimeoutMs: number;
+}
+
+export interface RouteFilter {
+  path?: string;
+  /** Listeners opened with this key. */
+  keyId?: string;
+}
+
+export interface LinkFilter {
+  /** Links of this listener. */
+  listenerId?: string;
+  path?: string;
+  /** Links whose dialer or listener used this key. */
+  keyId?: string;
+}
+
+/** Relay-wide gauges, read when asked. */
+export interface RelayCounts {
+  routes: number;
+  links: number;
+  waitingDialers: number;
+  /** Spare dial-backs held. */
+  spares: number;
+  /** Sockets the relay port holds (any state). */
+  connections: number;
+}
+
+/** Bytes the open links relayed so far, each way (closed links are the tally's). */
+export interface OpenLinkBytes {
+  toListeners: number;
+  toDialers: number;
+}
+
+/** What the door needs of the relay's lifetime owner (RelayService). */
+export interface RelayPortState {
+  readonly connectionCount: number;
+  readonly spareCount: number;
+  /** Listening and not shutting down. */
+  readonly isAccepting: boolean;
+  /** Ms before this request's address may try a secret again (0: now); the relay port's table. */
+  authRetryAfterMs(req: IncomingMessage): number;
+  recordAuthFailure(req: IncomingMessage, path: string): void;
+}
+
+interface RouteCounters {
+  waitingDialers: number;
+  bytesToListener: number;
+  bytesToDialers: number;
+}
+
+export class RelayAdmin implements KeyHoldings {
+  constructor(
+    private readonly registry: RouteRegistry,
+    private readonly port: RelayPortState,
+    private readonly holdings: KeyHoldings,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  routes(filter: RouteFilter = {}): RouteView[] {
+    const onPath = filter.path === undefined ? this.registry.listeners() : this.registry.listenersOn(filter.path);
+    const listeners = [...onPath].filter((l) => filter.keyId === undefined || l.keyId === filter.keyId);
+    const counters = this.routeCounters();
+    return listeners.map((l) => routeView(l, counters.get(l.id)));
+  }
+
+  /**
+   * One route. `counters: false` leaves out its waiting dialers and bytes (0),
+   * which take a pass over the whole registry: for an event, not for an answer.
+   */
+  route(listenerId: string, options: { counters: boolean } = { counters: true }): RouteView | undefined {
+    const listener = this.registry.findListener(listenerId);
+    if (!listener) return undefined;
+    return options.counters ? this.viewOf(listener) : routeView(listener);
+  }
+
+  links(filter: LinkFilter = {}): LinkView[] {
+    const now = this.now();
+    const views: LinkView[] = [];
+    for (const link of this.registry.links()) {
+      const s = link.snapshot();
+      if (filter.listenerId !== undefined && s.listenerId !== filter.listenerId) continue;
+      if (filter.path !== undefined && s.path !== filter.path) continue;
+      if (filter.keyId !== undefined && s.dialerKeyId !== filter.keyId && s.listenerKeyId !== filter.keyId) continue;
+      views.push(linkView(link, s, now));
+    }
+    return views;
+  }
+
+  link(linkId: string): LinkView | undefined {
+    const link = this.registry.findLink(linkId);
+    return link && linkView(link, link.snapshot(), this.now());
+  }
+
+  /**
+   * Closes a route: its listener (its waiting dialers are answered 502 by the
+   * relay) and, if asked, its links first, so that nothing new joins them.
+   * Returns the route as it was, or undefined when no such listener is here.
+   */
+  closeRoute(listenerId: string, options: { closeLinks: boolean }): { route: RouteView; closedLinks: number } | undefined {
+    const listener = this.registry.findListener(listenerId);
+    if (!listener) return undefined;
+    const route = this.viewOf(listener);
+    const links = options.closeLinks ? [...this.registry.links()].filter((link) => link.snapshot().listenerId === listenerId) : [];
+    for (const link of links) link.destroy('forced');
+    listener.close('forced');
+    return { route, closedLinks: links.length };
+  }
+
+  /** Stops new dials to a route (an operator's drain); idempotent. The route as it is after. */
+  drainRoute(listenerId: string): RouteView | undefined {
+    const listener = this.registry.findListener(listenerId);
+    if (!listener) return undefined;
+    listener.drain('operator');
+    return this.viewOf(listener);
+  }
+
+  /** Closes a link at once (both sockets). The link as it was, or undefined when it is not here. */
+  closeLink(linkId: string): LinkView | undefined {
+    const link = this.registry.findLink(linkId);
+    if (!link) return undefined;
+    const view = linkView(link, link.snapshot(), this.now());
+    link.destroy('forced');
+    return view;
+  }
+
+  /** Cheap: every figure is a size the relay keeps. */
+  counts(): RelayCounts {
+    const { registry } = this;
+    return {
+      routes: registry.listenerCount(),
+      links: registry.linkCount(),
+      waitingDialers: registry.waitingDialerCount(),
+      spares: this.port.spareCount,
+      connections: this.port.connectionCount,
+    };
+  }
+
+  /** One pass over the open links. */
+  openLinkBytes(): OpenLinkBytes {
+    let toListeners = 0;
+    let toDialers = 0;
+    for (const link of this.registry.links()) {
+      toListeners += link.bytesToListener;
+      toDialers += link.bytesToDialer;
+    }
+    return { toListeners, toDialers };
+  }
+
+  /** What /readyz reports for the data plane. */
+  get isAccepting(): boolean {
+    return this.port.isAccepting;
+  }
+
+  /** A secret on the relay port (the metrics token) is throttled with its key failures. */
+  authRetryAfterMs(req: IncomingMessage): number {
+    return this.port.authRetryAfterMs(req);
+  }
+
+  recordAuthFailure(req: IncomingMessage, path: string): void {
+    this.port.recordAuthFailure(req, path);
+  }
+
+  heldBy(keyId: string): HeldCounts {
+    return this.holdings.heldBy(keyId);
+  }
+
+  closeKeyConnections(keyId: string): SeveredCounts {
+    return this.holdings.closeKeyConnections(keyId);
+  }
+
+  private viewOf(listener: RouteListener): RouteView {
+    return routeView(listener, this.routeCounters().get(listener.id));
+  }
+
+  /** What each route's waiting dialers and open links add up to, in one pass over the registry. */
+  private routeCounters(): Map<string, RouteCounters> {
+    const byListener = new Map<string, RouteCounters>();
+    const entry = (listenerId: string): RouteCounters => {
+      let counters = byListener.get(listenerId);
+      if (!counters) byListener.set(listenerId, (counters = { waitingDialers: 0, bytesToListener: 0, bytesToDialers: 0 }));
+      return counters;
+    };
+    for (const dialer of this.registry.waitingDialers()) entry(dialer.listenerId).waitingDialers++;
+    for (const link of this.registry.links()) {
+      const snapshot = link.snapshot();
+      const counters = entry(snapshot.listenerId);
+      counters.bytesToListener += snapshot.bytesToListener;
+      counters.bytesToDialers += snapshot.bytesToDialer;
+    }
+    return byListener;
+  }
+}
+
+/** A listener's view; counters default to none (an event's route, or one with nothing waiting). */
+export function routeView(listener: RouteListener, counters?: RouteCounters): RouteView {
+  return {
+    ...routeSnapshotOf(listener),
+    state: listener.state,
+    policy: listener.policy,
+    features: [...listener.features],
+    activeLinks: listener.activeLinks,
+    slowDialbacks: listener.slowDialbacks,
+    spares: listener.spareCount,
+    waitingDialers: counters?.waitingDialers ?? 0,
+    bytesToListener: counters?.bytesToListener ?? 0,
+    bytesToDialers: counters?.bytesToDialers ?? 0,
+  };
+}
+
+function linkView(link: Link, snapshot: LinkSnapshot, now: number): LinkView {
+  return { ...snapshot, idleMs: Math.max(0, link.idleMs(now)), idleTimeoutMs: link.idleTimeoutMs };
+}
