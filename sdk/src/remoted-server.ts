@@ -8,11 +8,12 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocket, type ClientOptions, type RawData } from 'ws';
 import { backoffDelayMs, DEFAULT_RECONNECT, type ReconnectOptions } from './backoff';
 import { dialBack } from './dial-back';
 import { setDialerAddress } from './dialer-address';
-import type { ListenOptions } from './listen-options';
+import type { IncomingDial, ListenOptions } from './listen-options';
 import type { DrainEvent, RemotedAddress, RemotedServerEvents } from './listener-events';
 import { type ListenerGrant, NO_GRANT, readGrant, requestedFeatures } from './listener-features';
 import {
@@ -27,6 +28,7 @@ import {
 import { MAX_REFUSAL_BODY_BYTES, refusalError } from './relay-refusal';
 import { parseRelayMessage } from './relay-message';
 import { SparePool } from './spare-pool';
+import { encodeListenerOp } from './wire/listener-ops';
 import { parseListenUrl, redactUrl, type RemotedUrl } from './urls';
 
 export type { ListenOptions } from './listen-options';
@@ -176,7 +178,7 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
     const httpScheme = url.secure ? 'https' : 'http';
     const wsOptions: ClientOptions = {
       ...(this.options.tls as ClientOptions | undefined),
-      headers: { [WIRE_HEADER_API_KEY]: url.key, [WIRE_HEADER_FEATURES]: requestedFeatures(this.wantedSpares) },
+      headers: { [WIRE_HEADER_API_KEY]: url.key, [WIRE_HEADER_FEATURES]: requestedFeatures(this.wantedSpares, this.options.openTarget !== undefined) },
       origin: this.options.origin ?? `${httpScheme}://${url.hostHeader}`,
       perMessageDeflate: false,
       maxPayload: MAX_RELAY_MESSAGE_BYTES,
@@ -298,8 +300,15 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
     const url = this.url;
     if (!url) return;
     const attempts = Math.max(1, this.options.dialBackAttempts ?? DEFAULTS.dialBackAttempts);
+    const dial: IncomingDial = { id: notify.id, dialerAddress: notify.ipaddr };
     this.dialBacksInFlight += 1;
+    let target: Duplex | undefined;
     try {
+      // Readied first, so that a dial we cannot serve is refused instead of linked and cut.
+      const readied = await this.openTarget(dial);
+      target = readied.target;
+      if (this.closing) return;
+      if (readied.failed && this.refuse(dial, readied.failed)) return;
       const socket = await dialBack(notify, {
         url,
         tls: this.options.tls,
@@ -309,9 +318,54 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
         inProgress: this.pending,
         stopped: () => this.closing,
       });
-      if (socket) this.accept(socket, notify.ipaddr);
+      if (socket && readied.failed) {
+        // A relay we cannot tell: the dialer sees its link end now rather than wait for the relay's timeout.
+        socket.destroy();
+        this.emit('dial:refused', { ...dial, error: readied.failed, told: false });
+      } else if (socket) {
+        this.accept(socket, notify.ipaddr, target);
+        target = undefined;
+      }
     } catch (err) {
       if (!this.closing) this.emit('dialback:error', { id: notify.id, dialerAddress: notify.ipaddr, attempts, error: err as Error });
+    } finally {
+      target?.destroy();
+      this.dialBacksInFlight -= 1;
+      this.checkDrained();
+    }
+  }
+
+  /** options.openTarget's result for a dial, or its failure; nothing to ready without it. */
+  private async openTarget(dial: IncomingDial): Promise<{ target?: Duplex; failed?: Error }> {
+    const open = this.options.openTarget;
+    if (!open) return {};
+    try {
+      return { target: await open(dial) };
+    } catch (err) {
+      return { failed: err instanceof Error ? err : new Error(String(err)) };
+    }
+  }
+
+  /** Tells the relay we cannot serve the dial ({"op":"refuse"}); false when this relay cannot be told. */
+  private refuse(dial: IncomingDial, error: Error): boolean {
+    const ws = this.ws;
+    if (!this.grant.refuse || !ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(encodeListenerOp({ op: 'refuse', id: dial.id, reason: error.message }));
+    this.emit('dial:refused', { ...dial, error, told: true });
+    return true;
+  }
+
+  /** A dial linked to a spare: readied after the fact, and closed if that fails (the dialer has its 101 already). */
+  private async acceptSpare(socket: Socket, dial: IncomingDial): Promise<void> {
+    this.dialBacksInFlight += 1;
+    try {
+      const readied = await this.openTarget(dial);
+      if (readied.failed) {
+        socket.destroy();
+        this.emit('dial:refused', { ...dial, error: readied.failed, told: false });
+      } else {
+        this.accept(socket, dial.dialerAddress, readied.target);
+      }
     } finally {
       this.dialBacksInFlight -= 1;
       this.checkDrained();
@@ -319,10 +373,11 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
   }
 
   /** A linked socket (dial-back or spare) becomes a 'connection', tracked until it closes. */
-  private accept(socket: Socket, dialerAddress: string): void {
+  private accept(socket: Socket, dialerAddress: string, target: Duplex | undefined): void {
     setDialerAddress(socket, dialerAddress);
     if (this.closing) {
       socket.destroy();
+      target?.destroy();
       return;
     }
     this.connections.add(socket);
@@ -330,7 +385,7 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
       this.connections.delete(socket);
       this.checkDrained();
     });
-    this.emit('connection', socket);
+    this.emit('connection', socket, target);
   }
 
   /** Opens the spares the relay granted on this WebSocket; returns how many are kept. */
@@ -344,7 +399,10 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
       tls: this.options.tls,
       listenerId,
       target,
-      onLink: (socket, dialerAddress) => this.accept(socket, dialerAddress),
+      onLink: (socket, dialerAddress, dialerId) => {
+        if (this.options.openTarget) void this.acceptSpare(socket, { id: dialerId, dialerAddress });
+        else this.accept(socket, dialerAddress, undefined);
+      },
       onEmpty: () => this.checkDrained(),
     });
     this.spares.start();
@@ -367,7 +425,7 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
       this.spares?.retire();
       this.settleDrain();
     } else if (ws && ws.readyState === WebSocket.OPEN && this.grant.drain) {
-      ws.send(JSON.stringify({ op: 'drain' } satisfies ListenerOpMessage));
+      ws.send(encodeListenerOp({ op: 'drain' }));
       this.spares?.retire();
       this.drainTimer = setTimeout(() => this.settleDrain(), DRAIN_ACK_TIMEOUT_MS);
     } else if (ws) {

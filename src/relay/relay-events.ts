@@ -39,8 +39,11 @@ export interface LinkSnapshot {
 export type RouteCloseReason = 'listener_closed' | 'ping_timeout' | 'error' | 'shutdown' | 'forced' | 'replaced' | KeyLossCode;
 /** `key_*`: the key of either side no longer holds the link's path (key-enforcer.ts). */
 export type LinkCloseReason = 'closed' | 'error' | 'idle_timeout' | 'shutdown' | 'forced' | KeyLossCode;
-/** `key_severed`: the dialer's key was revoked, expired, lost the path or was cut off with its connections. */
-export type DialerEndReason = 'timeout' | 'listener_gone' | 'dialer_closed' | 'shutdown' | 'key_severed';
+/**
+ * `key_severed`: the dialer's key was revoked, expired, lost the path or was cut off with its connections.
+ * `refused`: the listener told of it refused it (feature `refuse`: 502 destination_unreachable).
+ */
+export type DialerEndReason = 'timeout' | 'listener_gone' | 'dialer_closed' | 'shutdown' | 'key_severed' | 'refused';
 
 /** What a refusal answered: a protocol error code, a 426 or a dialer's 504. */
 export type RefusalCode = ErrorCode | 'upgrade_required' | 'timeout';

@@ -3,7 +3,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, get, request, type Server } from 'node:http';
 import { join } from 'node:path';
-import type { Socket } from 'node:net';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { listen, type RemotedServer } from '@remoted/sdk';
 import { startRelay, type StartedRelay } from '../helpers/start-relay';
 import { echoConnections, nextEvent } from './sdk-helpers';
@@ -53,6 +53,15 @@ function runCli(args: string[]): Cli {
 async function stop(cli: Cli): Promise<number | null> {
   if (cli.child.exitCode === null) cli.child.kill('SIGTERM');
   return cli.exited;
+}
+
+/** A port nothing listens on: bound, then given back. */
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 function sha256(data: Buffer): string {
@@ -182,6 +191,25 @@ describe('remoted CLI', () => {
       expect(await second.exited).toBe(4);
       expect(second.stderr()).toMatch(/remoted: path_in_use: /);
       expect(second.stderr()).not.toMatch(/reconnect/);
+    });
+
+    it('expose --to a dead port refuses each dial: dial exits 7 with one destination_unreachable line, forward reports it', async () => {
+      const deadPort = await freePort();
+      const expose = cli(['expose', relay.url('rws', '/dead'), '--to', `127.0.0.1:${deadPort}`]);
+      await expose.waitForLog(/listening on/);
+
+      const dial = cli(['dial', relay.url('rwr', '/dead')]);
+      expect(await dial.exited).toBe(7);
+      expect(dial.stderr()).toMatch(/^remoted: destination_unreachable: The listener could not serve this dial: the local service is unreachable \(ECONNREFUSED\)\n$/);
+      // The dialer learns no local address; the expose side logs it.
+      expect(dial.stderr()).not.toContain(String(deadPort));
+      await expose.waitForLog(new RegExp(`refused the dial from 127\\.0\\.0\\.1:\\d+: cannot reach 127\\.0\\.0\\.1:${deadPort}: connect ECONNREFUSED`));
+
+      const forward = cli(['forward', relay.url('rwr', '/dead'), '--listen', '127.0.0.1:0']);
+      const [, port] = await forward.waitForLog(/forwarding 127\.0\.0\.1:(\d+)/);
+      const local = connect(Number(port), '127.0.0.1');
+      await new Promise<void>((resolve) => local.once('close', () => resolve()).on('error', () => undefined));
+      await forward.waitForLog(/connection #1: dial failed: destination_unreachable: The listener could not serve this dial: /);
     });
 
     it('usage errors: exit 2', async () => {

@@ -20,6 +20,8 @@ export const EXIT = {
   timeout: 5,
   /** The relay or the local service could not be reached, or the connection broke. */
   network: 6,
+  /** The listener refused the dial: it cannot reach what it serves (destination_unreachable, relay 502). */
+  unreachable: 7,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -41,6 +43,7 @@ export function exitCodeFor(err: unknown): ExitCode {
   if (err instanceof RemotedError) {
     if (err.code === 'invalid_missing_apikey' || err.code === 'key_revoked' || err.code === 'key_expired' || err.code === 'key_out_of_scope') return EXIT.auth;
     if (err.code === 'timeout') return EXIT.timeout;
+    if (err.code === 'destination_unreachable') return EXIT.unreachable;
     return EXIT.refused;
   }
   if (isSystemError(err)) return EXIT.network;
