@@ -83,6 +83,18 @@ export const KEY_LOSS_CLOSE: Readonly<Record<KeyLossCode, { code: number; reason
   key_out_of_scope: { code: CLOSE_KEY_OUT_OF_SCOPE, reason: 'the key of this listener no longer allows this path' },
 };
 
+/**
+ * WebSocket close code of a listener an operator closed for good
+ * (CloseRoute, CLOSE_ROUTE_MODE_FOR_GOOD); the close reason is the
+ * operator's. A listener must not reconnect on it. A kick is 1008 instead,
+ * and a listener may come back after it.
+ */
+export const CLOSE_ROUTE_CLOSED = 4004;
+/** The close reason when the operator gave none. */
+export const CLOSE_BY_OPERATOR_REASON = 'closed by the operator';
+/** A WebSocket close reason holds at most 123 bytes; the operator's is bounded below that. */
+export const MAX_CLOSE_REASON_BYTES = 120;
+
 /** The key loss a close code means, if any. */
 export function keyLossOfClose(code: number): KeyLossCode | undefined {
   return (Object.keys(KEY_LOSS_CLOSE) as KeyLossCode[]).find((loss) => KEY_LOSS_CLOSE[loss].code === code);
@@ -176,7 +188,8 @@ export class RemotedError extends Error {
   constructor(
     /** `replaced`: a new listener with the same key took the path over (takeover policy, close code 4000). */
     /** `key_revoked`, `key_expired`, `key_out_of_scope`: the relay closed a listener whose key lost its path (close codes 4001-4003). */
-    readonly code: ErrorCode | 'timeout' | 'upgrade_required' | 'protocol_error' | 'replaced' | KeyLossCode,
+    /** `route_closed`: an operator closed the listener's route for good (close code 4004; the message carries the reason). */
+    readonly code: ErrorCode | 'timeout' | 'upgrade_required' | 'protocol_error' | 'replaced' | 'route_closed' | KeyLossCode,
     message: string,
     readonly status?: number,
   ) {

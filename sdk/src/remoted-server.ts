@@ -18,6 +18,7 @@ import type { DrainEvent, RemotedAddress, RemotedServerEvents } from './listener
 import { type ListenerGrant, NO_GRANT, readGrant, requestedFeatures } from './listener-features';
 import {
   CLOSE_REPLACED,
+  CLOSE_ROUTE_CLOSED,
   keyLossOfClose,
   type ListenerOpMessage,
   type NotifyMessage,
@@ -251,6 +252,10 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
     if (code === CLOSE_REPLACED) {
       // Takeover: a new listener with our key holds the path. Coming back would take it from that one, forever.
       return this.fail(new RemotedError('replaced', `A new listener with the same key took the path over (${code} ${reason}).`));
+    }
+    if (code === CLOSE_ROUTE_CLOSED) {
+      // The operator asked us to stay away (a kick, 1008, is retried below).
+      return this.fail(new RemotedError('route_closed', `The relay's operator closed the route for good: ${reason || 'no reason given'} (${code}).`));
     }
     const keyLoss = keyLossOfClose(code);
     // The relay would refuse this key on this path from now on: retrying only hammers it.

@@ -7,7 +7,9 @@
  */
 import type { RawData, WebSocket } from 'ws';
 import {
+  CLOSE_BY_OPERATOR_REASON,
   CLOSE_REPLACED,
+  CLOSE_ROUTE_CLOSED,
   CLOSE_REPLACED_REASON,
   FEATURE_DRAIN,
   FEATURE_REFUSE,
@@ -154,10 +156,12 @@ export class ListenerConnection implements RouteListener {
    * a listener that never answers the closing handshake must not hold its
    * path (it is cut after a short grace).
    */
-  close(reason: RouteCloseReason): void {
+  close(reason: RouteCloseReason, operatorReason?: string): void {
     this.closeReason ??= reason;
+    const byOperator = operatorReason || CLOSE_BY_OPERATOR_REASON;
     if (reason === 'shutdown') this.ws.close(CLOSE_GOING_AWAY, 'relay shutting down');
-    else if (reason === 'forced') this.ws.close(CLOSE_POLICY, 'closed by the operator');
+    else if (reason === 'forced') this.ws.close(CLOSE_POLICY, byOperator);
+    else if (reason === 'closed_for_good') this.ws.close(CLOSE_ROUTE_CLOSED, byOperator);
     else if (reason === 'replaced') this.ws.close(CLOSE_REPLACED, CLOSE_REPLACED_REASON);
     else if (reason === 'key_revoked' || reason === 'key_expired' || reason === 'key_out_of_scope') {
       this.ws.close(KEY_LOSS_CLOSE[reason].code, KEY_LOSS_CLOSE[reason].reason);

@@ -33,10 +33,11 @@ export interface LinkSnapshot {
 }
 
 /**
+ * `forced`: an operator kicked it (it may reconnect); `closed_for_good`: an operator closed it and told it not to come back (4004).
  * `replaced`: a new listener with the same key took the path over (takeover policy).
  * `key_revoked`, `key_expired`, `key_out_of_scope`: its key no longer holds the path (key-enforcer.ts).
  */
-export type RouteCloseReason = 'listener_closed' | 'ping_timeout' | 'error' | 'shutdown' | 'forced' | 'replaced' | KeyLossCode;
+export type RouteCloseReason = 'listener_closed' | 'ping_timeout' | 'error' | 'shutdown' | 'forced' | 'closed_for_good' | 'replaced' | KeyLossCode;
 /** `key_*`: the key of either side no longer holds the link's path (key-enforcer.ts). */
 export type LinkCloseReason = 'closed' | 'error' | 'idle_timeout' | 'shutdown' | 'forced' | KeyLossCode;
 /**

@@ -78,7 +78,7 @@ export function registerExpose(program: Command, ctx: CliContext): void {
       server.on('route:open', (e) =>
         ctx.log.info(`${e.reconnected ? 'listening again' : 'listening'} on ${e.url}, exposing ${exposing}${e.spares > 0 ? `, ${e.spares} spares` : ''}`),
       );
-      server.on('route:lost', (e) => ctx.log.warn(`lost the route ${e.url} (${e.code})`));
+      server.on('route:lost', (e) => ctx.log.warn(`lost the route ${e.url} (${e.code}${e.reason ? ` ${e.reason}` : ''})`));
       server.on('route:retry', (e) => ctx.log.info(`reconnect attempt ${e.attempt} in ${e.delayMs} ms${e.error ? ` (${e.error.message})` : ''}`));
       server.on('dialback:error', (e) => ctx.log.warn(`dial-back for ${e.dialerAddress} failed: ${e.error.message}`));
       server.on('drain', (e) => {
