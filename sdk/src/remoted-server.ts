@@ -195,7 +195,7 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
     });
     ws.on('open', () => this.onOpen());
     ws.on('message', (data, isBinary) => {
-      if (!isBinary) this.onMessage(data);
+      if (!isBinary) this.onMessage(ws, data);
     });
     ws.on('unexpected-response', (req, res) => this.onRefused(ws, req, res));
     ws.on('error', (err) => {
@@ -289,9 +289,9 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
     this.emit('close');
   }
 
-  private onMessage(data: RawData): void {
+  private onMessage(ws: WebSocket, data: RawData): void {
     const message = parseRelayMessage(data);
-    if (message.kind === 'notify') void this.acceptNotify(message.notify);
+    if (message.kind === 'notify') void this.acceptNotify(ws, message.notify);
     else if (message.kind === 'op') this.onOp(message.op);
   }
 
@@ -301,7 +301,8 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
     else this.settleDrain();
   }
 
-  private async acceptNotify(notify: NotifyMessage): Promise<void> {
+  /** `ws`: the WebSocket that told us; only it may refuse the dial. */
+  private async acceptNotify(ws: WebSocket, notify: NotifyMessage): Promise<void> {
     const url = this.url;
     if (!url) return;
     const attempts = Math.max(1, this.options.dialBackAttempts ?? DEFAULTS.dialBackAttempts);
@@ -313,7 +314,7 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
       const readied = await this.openTarget(dial);
       target = readied.target;
       if (this.closing) return;
-      if (readied.failed && this.refuse(dial, readied.failed)) return;
+      if (readied.failed && this.refuse(ws, dial, readied.failed)) return;
       const socket = await dialBack(notify, {
         url,
         tls: this.options.tls,
@@ -351,10 +352,12 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
     }
   }
 
-  /** Tells the relay we cannot serve the dial ({"op":"refuse"}); false when this relay cannot be told. */
-  private refuse(dial: IncomingDial, error: Error): boolean {
-    const ws = this.ws;
-    if (!this.grant.refuse || !ws || ws.readyState !== WebSocket.OPEN) return false;
+  /**
+   * Tells the relay we cannot serve the dial ({"op":"refuse"}) on the WebSocket that told us of it;
+   * false when it cannot be told (a relay without `refuse`, or that WebSocket is gone: the relay moved the dial already).
+   */
+  private refuse(ws: WebSocket, dial: IncomingDial, error: Error): boolean {
+    if (ws !== this.ws || !this.grant.refuse || ws.readyState !== WebSocket.OPEN) return false;
     ws.send(encodeListenerOp({ op: 'refuse', id: dial.id, reason: error.message }));
     this.emit('dial:refused', { ...dial, error, told: true });
     return true;
