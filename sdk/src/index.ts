@@ -1,7 +1,7 @@
 /** @remoted/sdk: listen and dial through a remoted relay (see README.md). */
 export { listen, RemotedServer, MAX_SPARES } from './remoted-server';
 export { parseNotify } from './relay-message';
-export type { ListenOptions } from './listen-options';
+export type { ListenOptions, IncomingDial } from './listen-options';
 export type {
   RemotedAddress,
   RemotedServerEvents,
@@ -9,6 +9,7 @@ export type {
   RouteLostEvent,
   RouteRetryEvent,
   DialBackErrorEvent,
+  DialRefusedEvent,
   DrainEvent,
 } from './listener-events';
 export { attach } from './attach';

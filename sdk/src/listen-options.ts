@@ -1,4 +1,5 @@
 /** What a RemotedServer can be told at construction (checked once, in its constructor). */
+import type { Duplex } from 'node:stream';
 import type { ReconnectOptions } from './backoff';
 import type { RelayTlsOptions } from './relay-transport';
 
@@ -26,4 +27,24 @@ export interface ListenOptions {
    * none, and then nothing changes.
    */
   spares?: number | 'auto';
+  /**
+   * Readies what a dial needs before the listener dials back for it, usually
+   * the connection to the local service; 'connection' then carries it beside
+   * the link. When it rejects, the dial is refused: a relay that grants
+   * `refuse` answers its dialer 502 `destination_unreachable` with the
+   * error's message as the reason (so keep local details out of it), and no
+   * dial-back is made; any other relay gets a dial-back that is closed at once.
+   * A dial linked to a spare is readied after the link: if it rejects, the
+   * link is closed. The listener owns what it resolves to until it is handed
+   * over with 'connection', and destroys it if the dial-back fails.
+   */
+  openTarget?: (dial: IncomingDial) => Promise<Duplex>;
+}
+
+/** A dial the relay told the listener of (or linked to one of its spares). */
+export interface IncomingDial {
+  /** The dialer's WebRoute id. */
+  id: string;
+  /** The dialer's address as the relay saw it (`ipaddr` form). */
+  dialerAddress: string;
 }

@@ -4,6 +4,7 @@
  * 'connection''s socket are plain objects.
  */
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 export interface RemotedAddress {
   host: string;
@@ -39,6 +40,14 @@ export interface DialBackErrorEvent {
   attempts: number;
   error: Error;
 }
+export interface DialRefusedEvent {
+  id: string;
+  dialerAddress: string;
+  /** What options.openTarget rejected with. */
+  error: Error;
+  /** True: the relay was told ({"op":"refuse"}) and answers the dialer 502; false: the link was closed instead (a relay without `refuse`, or a spare). */
+  told: boolean;
+}
 export interface DrainEvent {
   /** `listener`: drain() was called; `operator`: the relay was told to drain us (control plane). */
   by: 'listener' | 'operator';
@@ -46,7 +55,8 @@ export interface DrainEvent {
 
 export interface RemotedServerEvents {
   listening: [];
-  connection: [socket: Socket];
+  /** `target`: what options.openTarget resolved to for this dial (undefined without it). */
+  connection: [socket: Socket, target: Duplex | undefined];
   error: [err: Error];
   close: [];
   /** No new links from now on; 'close' follows once every connection emitted has closed. */
@@ -55,4 +65,6 @@ export interface RemotedServerEvents {
   'route:lost': [event: RouteLostEvent];
   'route:retry': [event: RouteRetryEvent];
   'dialback:error': [event: DialBackErrorEvent];
+  /** options.openTarget failed for a dial: it was refused. */
+  'dial:refused': [event: DialRefusedEvent];
 }

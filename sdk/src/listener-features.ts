@@ -5,7 +5,7 @@
  * protocol: no drain frame, no spares.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { FEATURE_DRAIN, FEATURE_SPARE, HEADER_FEATURES, HEADER_LISTENER_ID, HEADER_SPARES, hasFeature } from './protocol';
+import { FEATURE_DRAIN, FEATURE_REFUSE, FEATURE_SPARE, HEADER_FEATURES, HEADER_LISTENER_ID, HEADER_SPARES, hasFeature } from './protocol';
 
 export interface ListenerGrant {
   /** X-Remoted-Listener-ID: what a spare names in X-Remoted-Spare. */
@@ -14,13 +14,18 @@ export interface ListenerGrant {
   drain: boolean;
   /** Most spares this listener may hold; 0 when `spare` was not granted. */
   spares: number;
+  /** The relay takes {"op":"refuse"} for a dial we cannot serve and answers its dialer 502. */
+  refuse: boolean;
 }
 
-export const NO_GRANT: ListenerGrant = { listenerId: undefined, drain: false, spares: 0 };
+export const NO_GRANT: ListenerGrant = { listenerId: undefined, drain: false, spares: 0, refuse: false };
 
-/** The X-Remoted-Features value of the upgrade: drain always, spare only when we would hold any. */
-export function requestedFeatures(spares: number | 'auto'): string {
-  return spares !== 0 ? `${FEATURE_DRAIN}, ${FEATURE_SPARE}` : FEATURE_DRAIN;
+/** The X-Remoted-Features value of the upgrade: drain always, spare only when we would hold any, refuse only when we may refuse. */
+export function requestedFeatures(spares: number | 'auto', refuse = false): string {
+  const features: string[] = [FEATURE_DRAIN];
+  if (spares !== 0) features.push(FEATURE_SPARE);
+  if (refuse) features.push(FEATURE_REFUSE);
+  return features.join(', ');
 }
 
 /** Reads the grant from the 101's headers (Node's lower-case names). */
@@ -35,6 +40,7 @@ export function readGrant(headers: IncomingHttpHeaders): ListenerGrant {
     listenerId: usableId,
     drain: hasFeature(features, FEATURE_DRAIN),
     spares: hasFeature(features, FEATURE_SPARE) && usableId !== undefined ? spares : 0,
+    refuse: hasFeature(features, FEATURE_REFUSE),
   };
 }
 

@@ -40,6 +40,10 @@ export function hasFeature(headerValue: string | string[] | undefined, feature: 
 /** Listener features (docs/protocol.md, listener features): asked for on the WebSocket upgrade. */
 export const FEATURE_DRAIN = 'drain';
 export const FEATURE_SPARE = 'spare';
+/** The listener may refuse a dial it was told of ({"op":"refuse"}): the relay answers that dialer 502 destination_unreachable. */
+export const FEATURE_REFUSE = 'refuse';
+/** A refusal's reason is cut to this many characters: it ends up in the dialer's error body. */
+export const MAX_REFUSE_REASON_LENGTH = 200;
 /** Extension headers of the listener features. */
 export const HEADER_LISTENER_ID = 'x-remoted-listener-id';
 export const HEADER_SPARES = 'x-remoted-spares';
@@ -53,7 +57,11 @@ export const WIRE_HEADER_DIALER_ADDRESS = 'X-Remoted-Dialer-Address';
 export const WIRE_HEADER_DIALER_ID = 'X-Remoted-Dialer-ID';
 
 /** Extension frames (text, JSON with an `op`) between a listener that negotiated features and the relay. */
-export type ListenerOpMessage = { op: 'drain' } | { op: 'draining'; by: 'listener' | 'operator' };
+export type ListenerOpMessage =
+  | { op: 'drain' }
+  | { op: 'draining'; by: 'listener' | 'operator' }
+  /** Listener to relay (feature `refuse`): it cannot serve the dial it was told of with this id. */
+  | { op: 'refuse'; id: string; reason: string };
 
 /** WebSocket close code of a listener replaced by a new one with the same key (takeover policy). */
 export const CLOSE_REPLACED = 4000;
@@ -74,6 +82,18 @@ export const KEY_LOSS_CLOSE: Readonly<Record<KeyLossCode, { code: number; reason
   key_expired: { code: CLOSE_KEY_EXPIRED, reason: 'the key of this listener expired' },
   key_out_of_scope: { code: CLOSE_KEY_OUT_OF_SCOPE, reason: 'the key of this listener no longer allows this path' },
 };
+
+/**
+ * WebSocket close code of a listener an operator closed for good
+ * (CloseRoute, CLOSE_ROUTE_MODE_FOR_GOOD); the close reason is the
+ * operator's. A listener must not reconnect on it. A kick is 1008 instead,
+ * and a listener may come back after it.
+ */
+export const CLOSE_ROUTE_CLOSED = 4004;
+/** The close reason when the operator gave none. */
+export const CLOSE_BY_OPERATOR_REASON = 'closed by the operator';
+/** A WebSocket close reason holds at most 123 bytes; the operator's is bounded below that. */
+export const MAX_CLOSE_REASON_BYTES = 120;
 
 /** The key loss a close code means, if any. */
 export function keyLossOfClose(code: number): KeyLossCode | undefined {
@@ -97,7 +117,9 @@ export type ErrorCode =
   | 'headers_too_large'
   | 'over_capacity'
   /** Extension: too many failed authentications from one address; the answer carries Retry-After. */
-  | 'too_many_requests';
+  | 'too_many_requests'
+  /** Extension: the listener told of the dial refused it (feature `refuse`), e.g. its local service is down. */
+  | 'destination_unreachable';
 
 /** The HTTP status the relay answers with for each error code. */
 export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
@@ -108,6 +130,8 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   headers_too_large: 431,
   over_capacity: 503,
   too_many_requests: 429,
+  // After missing_destination: a bare 502 from the original still reads as missing_destination.
+  destination_unreachable: 502,
 };
 
 export const ERROR_CODES = Object.keys(ERROR_STATUS) as readonly ErrorCode[];
@@ -164,7 +188,8 @@ export class RemotedError extends Error {
   constructor(
     /** `replaced`: a new listener with the same key took the path over (takeover policy, close code 4000). */
     /** `key_revoked`, `key_expired`, `key_out_of_scope`: the relay closed a listener whose key lost its path (close codes 4001-4003). */
-    readonly code: ErrorCode | 'timeout' | 'upgrade_required' | 'protocol_error' | 'replaced' | KeyLossCode,
+    /** `route_closed`: an operator closed the listener's route for good (close code 4004; the message carries the reason). */
+    readonly code: ErrorCode | 'timeout' | 'upgrade_required' | 'protocol_error' | 'replaced' | 'route_closed' | KeyLossCode,
     message: string,
     readonly status?: number,
   ) {

@@ -6,6 +6,7 @@
  */
 import type { RawData } from 'ws';
 import type { ListenerOpMessage, NotifyMessage } from './protocol';
+import { listenerOpOf } from './wire/listener-ops';
 
 export type RelayMessage =
   | { kind: 'notify'; notify: NotifyMessage }
@@ -19,7 +20,7 @@ export function parseRelayMessage(data: RawData): RelayMessage {
   const value = parseJsonObject(rawText(data));
   if (!value) return IGNORED;
   if ('op' in value) {
-    const op = opMessage(value);
+    const op = listenerOpOf(value);
     return op ? { kind: 'op', op } : IGNORED;
   }
   const notify = notifyMessage(value);
@@ -40,12 +41,6 @@ function notifyMessage(value: Record<string, unknown>): NotifyMessage | undefine
     id,
     timeout: typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0 ? timeout : 0,
   };
-}
-
-function opMessage(value: Record<string, unknown>): ListenerOpMessage | undefined {
-  if (value.op === 'drain') return { op: 'drain' };
-  if (value.op === 'draining' && (value.by === 'listener' || value.by === 'operator')) return { op: 'draining', by: value.by };
-  return undefined;
 }
 
 function parseJsonObject(text: string): Record<string, unknown> | undefined {

@@ -8,15 +8,17 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocket, type ClientOptions, type RawData } from 'ws';
 import { backoffDelayMs, DEFAULT_RECONNECT, type ReconnectOptions } from './backoff';
 import { dialBack } from './dial-back';
 import { setDialerAddress } from './dialer-address';
-import type { ListenOptions } from './listen-options';
+import type { IncomingDial, ListenOptions } from './listen-options';
 import type { DrainEvent, RemotedAddress, RemotedServerEvents } from './listener-events';
 import { type ListenerGrant, NO_GRANT, readGrant, requestedFeatures } from './listener-features';
 import {
   CLOSE_REPLACED,
+  CLOSE_ROUTE_CLOSED,
   keyLossOfClose,
   type ListenerOpMessage,
   type NotifyMessage,
@@ -28,6 +30,7 @@ import { MAX_REFUSAL_BODY_BYTES, refusalError } from './relay-refusal';
 import { parseRelayMessage } from './relay-message';
 import { SpareDemand } from './spare-demand';
 import { SparePool } from './spare-pool';
+import { encodeListenerOp } from './wire/listener-ops';
 import { parseListenUrl, redactUrl, type RemotedUrl } from './urls';
 
 export type { ListenOptions } from './listen-options';
@@ -87,6 +90,12 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
   private readonly reconnect: Required<ReconnectOptions> | false;
   /** The `spares` option: a fixed count or 'auto' (follow demand). */
   private readonly wantedSpares: number | 'auto';
+  /**
+   * With openTarget: false once readying a dial failed, until it succeeds
+   * again. Meanwhile we hold no spares: a spare links a dial before we can
+   * refuse it, so each would be a link closed at once instead of a 502.
+   */
+  private targetReady = true;
   /** Recent link rate of the current WebSocket's listener, when spares are 'auto'. */
   private spareDemand: SpareDemand | undefined;
 
@@ -180,7 +189,7 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
     const httpScheme = url.secure ? 'https' : 'http';
     const wsOptions: ClientOptions = {
       ...(this.options.tls as ClientOptions | undefined),
-      headers: { [WIRE_HEADER_API_KEY]: url.key, [WIRE_HEADER_FEATURES]: requestedFeatures(this.wantedSpares) },
+      headers: { [WIRE_HEADER_API_KEY]: url.key, [WIRE_HEADER_FEATURES]: requestedFeatures(this.wantedSpares, this.options.openTarget !== undefined) },
       origin: this.options.origin ?? `${httpScheme}://${url.hostHeader}`,
       perMessageDeflate: false,
       maxPayload: MAX_RELAY_MESSAGE_BYTES,
@@ -196,7 +205,7 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
     });
     ws.on('open', () => this.onOpen());
     ws.on('message', (data, isBinary) => {
-      if (!isBinary) this.onMessage(data);
+      if (!isBinary) this.onMessage(ws, data);
     });
     ws.on('unexpected-response', (req, res) => this.onRefused(ws, req, res));
     ws.on('error', (err) => {
@@ -254,6 +263,10 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
       // Takeover: a new listener with our key holds the path. Coming back would take it from that one, forever.
       return this.fail(new RemotedError('replaced', `A new listener with the same key took the path over (${code} ${reason}).`));
     }
+    if (code === CLOSE_ROUTE_CLOSED) {
+      // The operator asked us to stay away (a kick, 1008, is retried below).
+      return this.fail(new RemotedError('route_closed', `The relay's operator closed the route for good: ${reason || 'no reason given'} (${code}).`));
+    }
     const keyLoss = keyLossOfClose(code);
     // The relay would refuse this key on this path from now on: retrying only hammers it.
     if (keyLoss) return this.fail(new RemotedError(keyLoss, `The relay closed the listener: ${reason || keyLoss} (${code}).`));
@@ -286,9 +299,9 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
     this.emit('close');
   }
 
-  private onMessage(data: RawData): void {
+  private onMessage(ws: WebSocket, data: RawData): void {
     const message = parseRelayMessage(data);
-    if (message.kind === 'notify') void this.acceptNotify(message.notify);
+    if (message.kind === 'notify') void this.acceptNotify(ws, message.notify);
     else if (message.kind === 'op') this.onOp(message.op);
   }
 
@@ -298,12 +311,20 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
     else this.settleDrain();
   }
 
-  private async acceptNotify(notify: NotifyMessage): Promise<void> {
+  /** `ws`: the WebSocket that told us; only it may refuse the dial. */
+  private async acceptNotify(ws: WebSocket, notify: NotifyMessage): Promise<void> {
     const url = this.url;
     if (!url) return;
     const attempts = Math.max(1, this.options.dialBackAttempts ?? DEFAULTS.dialBackAttempts);
+    const dial: IncomingDial = { id: notify.id, dialerAddress: notify.ipaddr };
     this.dialBacksInFlight += 1;
+    let target: Duplex | undefined;
     try {
+      // Readied first, so that a dial we cannot serve is refused instead of linked and cut.
+      const readied = await this.openTarget(dial);
+      target = readied.target;
+      if (this.closing) return;
+      if (readied.failed && this.refuse(ws, dial, readied.failed)) return;
       const socket = await dialBack(notify, {
         url,
         tls: this.options.tls,
@@ -313,9 +334,67 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
         inProgress: this.pending,
         stopped: () => this.closing,
       });
-      if (socket) this.accept(socket, notify.ipaddr);
+      if (socket && readied.failed) {
+        // A relay we cannot tell: the dialer sees its link end now rather than wait for the relay's timeout.
+        socket.destroy();
+        this.emit('dial:refused', { ...dial, error: readied.failed, told: false });
+      } else if (socket) {
+        this.accept(socket, notify.ipaddr, target);
+        target = undefined;
+      }
     } catch (err) {
       if (!this.closing) this.emit('dialback:error', { id: notify.id, dialerAddress: notify.ipaddr, attempts, error: err as Error });
+    } finally {
+      target?.destroy();
+      this.dialBacksInFlight -= 1;
+      this.checkDrained();
+    }
+  }
+
+  /** options.openTarget's result for a dial, or its failure; nothing to ready without it. */
+  private async openTarget(dial: IncomingDial): Promise<{ target?: Duplex; failed?: Error }> {
+    const open = this.options.openTarget;
+    if (!open) return {};
+    try {
+      const target = await open(dial);
+      this.noteTarget(true);
+      return { target };
+    } catch (err) {
+      this.noteTarget(false);
+      return { failed: err instanceof Error ? err : new Error(String(err)) };
+    }
+  }
+
+  /** Spares follow the target: dropped when it cannot be readied, opened again once it can. */
+  private noteTarget(ready: boolean): void {
+    if (ready === this.targetReady) return;
+    this.targetReady = ready;
+    if (!ready) this.stopSpares();
+    else if (this.open && !this.draining && !this.closing && !this.spares) this.startSpares();
+  }
+
+  /**
+   * Tells the relay we cannot serve the dial ({"op":"refuse"}) on the WebSocket that told us of it;
+   * false when it cannot be told (a relay without `refuse`, or that WebSocket is gone: the relay moved the dial already).
+   */
+  private refuse(ws: WebSocket, dial: IncomingDial, error: Error): boolean {
+    if (ws !== this.ws || !this.grant.refuse || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(encodeListenerOp({ op: 'refuse', id: dial.id, reason: error.message }));
+    this.emit('dial:refused', { ...dial, error, told: true });
+    return true;
+  }
+
+  /** A dial linked to a spare: readied after the fact, and closed if that fails (the dialer has its 101 already). */
+  private async acceptSpare(socket: Socket, dial: IncomingDial): Promise<void> {
+    this.dialBacksInFlight += 1;
+    try {
+      const readied = await this.openTarget(dial);
+      if (readied.failed) {
+        socket.destroy();
+        this.emit('dial:refused', { ...dial, error: readied.failed, told: false });
+      } else {
+        this.accept(socket, dial.dialerAddress, readied.target);
+      }
     } finally {
       this.dialBacksInFlight -= 1;
       this.checkDrained();
@@ -323,10 +402,11 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
   }
 
   /** A linked socket (dial-back or spare) becomes a 'connection', tracked until it closes. */
-  private accept(socket: Socket, dialerAddress: string): void {
+  private accept(socket: Socket, dialerAddress: string, target: Duplex | undefined): void {
     setDialerAddress(socket, dialerAddress);
     if (this.closing) {
       socket.destroy();
+      target?.destroy();
       return;
     }
     this.connections.add(socket);
@@ -338,7 +418,7 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
       this.connections.delete(socket);
       this.checkDrained();
     });
-    this.emit('connection', socket);
+    this.emit('connection', socket, target);
   }
 
   /** Opens the spares the relay granted on this WebSocket; returns how many are kept. */
@@ -356,13 +436,16 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
       const fixed = Math.min(wanted, granted);
       target = () => fixed;
     }
-    if (!url || listenerId === undefined || target() === 0 || this.draining) return 0;
+    if (!url || listenerId === undefined || target() === 0 || this.draining || !this.targetReady) return 0;
     this.spares = new SparePool({
       url,
       tls: this.options.tls,
       listenerId,
       target,
-      onLink: (socket, dialerAddress) => this.accept(socket, dialerAddress),
+      onLink: (socket, dialerAddress, dialerId) => {
+        if (this.options.openTarget) void this.acceptSpare(socket, { id: dialerId, dialerAddress });
+        else this.accept(socket, dialerAddress, undefined);
+      },
       onEmpty: () => this.checkDrained(),
     });
     this.spares.start();
@@ -385,7 +468,7 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
       this.spares?.retire();
       this.settleDrain();
     } else if (ws && ws.readyState === WebSocket.OPEN && this.grant.drain) {
-      ws.send(JSON.stringify({ op: 'drain' } satisfies ListenerOpMessage));
+      ws.send(encodeListenerOp({ op: 'drain' }));
       this.spares?.retire();
       this.drainTimer = setTimeout(() => this.settleDrain(), DRAIN_ACK_TIMEOUT_MS);
     } else if (ws) {

@@ -8,7 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import { backoffDelayMs, type ReconnectOptions } from './backoff';
-import { HEADER_DIALER_ADDRESS, randomToken, RemotedError } from './protocol';
+import { HEADER_DIALER_ADDRESS, HEADER_DIALER_ID, randomToken, RemotedError } from './protocol';
 import { openTransport, type RelayTlsOptions, transportReady } from './relay-transport';
 import type { RemotedUrl } from './urls';
 import { upgradeToWebRoute } from './webroute-upgrade';
@@ -25,7 +25,7 @@ export interface SparePoolOptions {
    */
   target(): number;
   /** A dialer was linked to a spare: the socket is past its 101, bytes after it come first. */
-  onLink(socket: Socket, dialerAddress: string): void;
+  onLink(socket: Socket, dialerAddress: string, dialerId: string): void;
   /** The last spare of a retired pool is gone. */
   onEmpty?(): void;
 }
@@ -105,23 +105,23 @@ export class SparePool {
     const { url, tls, listenerId } = this.options;
     const socket = openTransport(url, tls);
     this.sockets.add(socket);
-    const held = async (): Promise<string> => {
+    const held = async (): Promise<{ dialerAddress: string; dialerId: string }> => {
       await transportReady(socket, url);
       // No deadline: the relay holds a spare until a dial uses it or it expires (504).
       const answer = await upgradeToWebRoute(socket, { url, id: randomToken(), spareOf: listenerId });
-      return answer.headers.get(HEADER_DIALER_ADDRESS) ?? '';
+      return { dialerAddress: answer.headers.get(HEADER_DIALER_ADDRESS) ?? '', dialerId: answer.headers.get(HEADER_DIALER_ID) ?? '' };
     };
     held().then(
-      (dialerAddress) => this.onAnswered(socket, dialerAddress),
+      ({ dialerAddress, dialerId }) => this.onAnswered(socket, dialerAddress, dialerId),
       (err: unknown) => this.onFailed(socket, err),
     );
   }
 
-  private onAnswered(socket: Socket, dialerAddress: string): void {
+  private onAnswered(socket: Socket, dialerAddress: string, dialerId: string): void {
     this.sockets.delete(socket);
     this.failures = 0;
     // A dialer is on the other end: hand the link over even if the pool stopped meanwhile; the owner decides.
-    if (!socket.destroyed) this.options.onLink(socket, dialerAddress);
+    if (!socket.destroyed) this.options.onLink(socket, dialerAddress, dialerId);
     // None left: the next dial would take the notify path, so no waiting then.
     if (this.sockets.size === 0) this.fill();
     else this.scheduleFill(REPLACE_DELAY_MS);

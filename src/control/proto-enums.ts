@@ -32,6 +32,7 @@ const ROUTE_REASONS: Record<RouteCloseReason, ProtoRouteCloseReason> = {
   error: ProtoRouteCloseReason.ERROR,
   shutdown: ProtoRouteCloseReason.SHUTDOWN,
   forced: ProtoRouteCloseReason.FORCED,
+  closed_for_good: ProtoRouteCloseReason.CLOSED_FOR_GOOD,
   replaced: ProtoRouteCloseReason.REPLACED,
   key_revoked: ProtoRouteCloseReason.KEY_REVOKED,
   key_expired: ProtoRouteCloseReason.KEY_EXPIRED,

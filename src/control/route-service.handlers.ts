@@ -1,5 +1,6 @@
 /** RouteService: list, get, drain and close routes (one listener connection each). */
-import type { RouteService } from '@remoted/sdk/gen/remoted/admin/v1/route_service_pb';
+import { CloseRouteMode, type RouteService } from '@remoted/sdk/gen/remoted/admin/v1/route_service_pb';
+import { MAX_CLOSE_REASON_BYTES } from '@remoted/sdk/protocol';
 import type { RelayAdmin, RouteView } from '../relay/relay-admin';
 import { failedPrecondition, invalidArgument, notFound } from './control-error';
 import type { HandlersOf } from './grpc-handlers';
@@ -50,9 +51,11 @@ export function routeServiceHandlers(relay: RelayAdmin): HandlersOf<typeof Route
     },
 
     closeRoute(request) {
+      const mode = closeMode(request.mode);
+      const reason = checkedCloseReason(request.reason);
       const id = find(request);
-      const { route, closedLinks } = found(id, relay.closeRoute(id, { closeLinks: request.closeLinks }));
-      return { route: routeViewToProto(route), closedLinks };
+      const { route, closedLinks } = found(id, relay.closeRoute(id, { closeLinks: request.closeLinks, forGood: mode === CloseRouteMode.FOR_GOOD, reason }));
+      return { route: routeViewToProto(route), closedLinks, mode };
     },
 
     drainRoute(request) {
@@ -66,4 +69,19 @@ export function routeServiceHandlers(relay: RelayAdmin): HandlersOf<typeof Route
 function checkedPath(field: string, path: string): string {
   if (!path.startsWith('/')) throw invalidArgument(field, `"${path}" is not a path; paths start with "/", e.g. /db/primary`);
   return path;
+}
+
+/** UNSPECIFIED is a kick; an unknown number is refused rather than guessed. */
+function closeMode(mode: CloseRouteMode): CloseRouteMode.KICK | CloseRouteMode.FOR_GOOD {
+  if (mode === CloseRouteMode.UNSPECIFIED || mode === CloseRouteMode.KICK) return CloseRouteMode.KICK;
+  if (mode === CloseRouteMode.FOR_GOOD) return CloseRouteMode.FOR_GOOD;
+  throw invalidArgument('mode', `unknown mode ${mode}; use CLOSE_ROUTE_MODE_KICK or CLOSE_ROUTE_MODE_FOR_GOOD`);
+}
+
+/** The reason goes in a WebSocket close frame: one line, bounded in bytes. */
+function checkedCloseReason(reason: string): string {
+  if (/[\u0000-\u001f\u007f]/.test(reason)) throw invalidArgument('reason', 'must be one line without control characters');
+  const bytes = Buffer.byteLength(reason);
+  if (bytes > MAX_CLOSE_REASON_BYTES) throw invalidArgument('reason', `is ${bytes} bytes of UTF-8; at most ${MAX_CLOSE_REASON_BYTES}`);
+  return reason;
 }

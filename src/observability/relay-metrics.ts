@@ -85,7 +85,7 @@ export class RelayMetrics {
     tallyCounter(
       registers,
       'remoted_dials_total',
-      'Dials that waited for a listener, by outcome: linked, timeout (504), listener_gone (502), dialer_closed, shutdown, key_severed (403).',
+      'Dials that waited for a listener, by outcome: linked, timeout (504), listener_gone (502), dialer_closed, shutdown, key_severed (403), refused (502 destination_unreachable).',
       'outcome',
       () => tally.dialOutcomes,
     );

@@ -6,11 +6,12 @@ import type { DialerEndReason, RelayEvents } from './relay-events';
 import type { RouteRegistry } from './route-registry';
 import type { WaitingDialer } from './waiting-dialer';
 
-const ANSWERS: Readonly<Record<DialerEndReason, ((dialer: WaitingDialer) => void) | undefined>> = {
+const ANSWERS: Readonly<Record<DialerEndReason, ((dialer: WaitingDialer, detail: string) => void) | undefined>> = {
   timeout: (dialer) => dialer.answerTimeout(),
   listener_gone: (dialer) => dialer.answerListenerGone(),
   shutdown: (dialer) => dialer.answerShutdown(),
   key_severed: (dialer) => dialer.answerKeySevered(),
+  refused: (dialer, detail) => dialer.answerRefused(detail),
   // Its socket is gone: there is nobody to answer.
   dialer_closed: undefined,
 };
@@ -19,10 +20,12 @@ export function endWaitingDialer(
   ctx: { readonly registry: RouteRegistry; readonly events: RelayEvents },
   dialer: WaitingDialer,
   reason: DialerEndReason,
+  /** What the answer says beyond its code: the listener's reason for a refusal. */
+  detail = '',
 ): void {
   const wasWaiting = ctx.registry.removeWaitingDialer(dialer);
   // A closed socket of a dialer already linked or answered ends nothing.
   if (reason === 'dialer_closed' && !wasWaiting) return;
-  ANSWERS[reason]?.(dialer);
+  ANSWERS[reason]?.(dialer, detail);
   ctx.events.emit('dialer:end', { path: dialer.path, dialerAddress: dialer.address, reason });
 }

@@ -30,6 +30,7 @@ export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = {
   headers_too_large: 'Request headers are too large.',
   over_capacity: 'The relay is over capacity for this request. Try again later.',
   too_many_requests: 'Too many failed authentications from this address. Try again later.',
+  destination_unreachable: 'The listener could not serve this dial.',
 };
 
 export function errorBody(code: ErrorCode, message: string = ERROR_MESSAGES[code]): string {

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import {
   FEATURE_DRAIN,
+  FEATURE_REFUSE,
   FEATURE_SPARE,
   HEADER_FEATURES,
   WIRE_HEADER_FEATURES,
@@ -15,10 +16,11 @@ import {
 import type { ApiKey } from '../keys/api-key';
 import { replyError } from './http-reply';
 import { ListenerConnection, type ListenerHooks } from './listener-connection';
-import { offerElsewhereOrEnd } from './redirect-dialer';
+import { endWaitingDialer } from './end-waiting-dialer';
+import { offerDialer, offerElsewhereOrEnd } from './redirect-dialer';
 import type { RelayContext } from './relay-context';
 import { type RouteCloseReason, routeSnapshotOf } from './relay-events';
-import { admitListener } from './route-admission';
+import { admitListener, pickListener } from './route-admission';
 import type { DrainedBy } from './route-registry';
 import { keyLimitsOf } from './key-limits';
 
@@ -88,6 +90,7 @@ export class ListenerAcceptor {
     const granted: string[] = [];
     if (hasFeature(asked, FEATURE_DRAIN)) granted.push(FEATURE_DRAIN);
     if (hasFeature(asked, FEATURE_SPARE) && this.ctx.config.routes.sparesPerListener > 0) granted.push(FEATURE_SPARE);
+    if (hasFeature(asked, FEATURE_REFUSE)) granted.push(FEATURE_REFUSE);
     return granted;
   }
 
@@ -112,6 +115,16 @@ export class ListenerAcceptor {
       for (const spare of this.ctx.spares.removeListener(listener.id)) spare.answerListenerGone();
       this.ctx.log.info({ listener: listener.id, route: listener.path, by, links: listener.activeLinks }, 'listener draining');
       this.ctx.events.emit('route:drain', { ...routeSnapshotOf(listener), by });
+    },
+    onRefused: (listener: ListenerConnection, dialId: string, reason: string): void => {
+      const dialer = this.ctx.registry.findWaitingDialer(listener.path, dialId);
+      // Only the listener the dial was offered to last may refuse it: a stale id, or one offered elsewhere since, changes nothing.
+      if (!dialer || dialer.listenerId !== listener.id) return;
+      this.ctx.log.info({ listener: listener.id, route: listener.path, dialer: dialer.address, reason }, 'listener refused a dial');
+      // In a pool, another member not told yet may serve it; the last one to refuse is answered.
+      const next = pickListener(this.ctx.registry.listenersOn(listener.path), dialer.tried, false);
+      if (next && offerDialer(this.ctx, dialer, next)) return;
+      endWaitingDialer(this.ctx, dialer, 'refused', reason);
     },
     spareCount: (listener: ListenerConnection): number => this.ctx.spares.countFor(listener.id),
   };

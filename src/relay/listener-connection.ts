@@ -1,18 +1,22 @@
 /**
  * One listener's WebSocket: it receives a notify message per waiting dialer
  * and answers pings. The original ignores what a listener sends, and so do we
- * (ws bounds the message size), unless it negotiated `drain`: then it may ask
- * to drain (docs/protocol.md, listener features).
+ * (ws bounds the message size), unless it negotiated `drain` (then it may ask
+ * to drain) or `refuse` (then it may refuse a dial it was told of;
+ * docs/protocol.md, listener features).
  */
 import type { RawData, WebSocket } from 'ws';
 import {
+  CLOSE_BY_OPERATOR_REASON,
   CLOSE_REPLACED,
+  CLOSE_ROUTE_CLOSED,
   CLOSE_REPLACED_REASON,
   FEATURE_DRAIN,
+  FEATURE_REFUSE,
   KEY_LOSS_CLOSE,
-  type ListenerOpMessage,
   type NotifyMessage,
 } from '@remoted/sdk/protocol';
+import { encodeListenerOp, parseListenerOp } from '@remoted/sdk/wire/listener-ops';
 import type { RoutePolicy } from '../keys/route-policy';
 import type { DrainedBy, ListenerState, RouteListener } from './route-registry';
 import type { RouteCloseReason } from './relay-events';
@@ -37,6 +41,8 @@ export interface ListenerIdentity {
 export interface ListenerHooks {
   onClosed(listener: ListenerConnection, reason: RouteCloseReason): void;
   onDrained(listener: ListenerConnection, by: DrainedBy): void;
+  /** The listener refused the dial it was told of with this WebRoute id (feature `refuse`). */
+  onRefused(listener: ListenerConnection, dialId: string, reason: string): void;
   /** Spares the listener holds now (they live in the relay's spare pool). */
   spareCount(listener: ListenerConnection): number;
 }
@@ -80,7 +86,9 @@ export class ListenerConnection implements RouteListener {
       clearTimeout(this.closeTimer);
       this.reportClosed();
     });
-    if (this.features.includes(FEATURE_DRAIN)) ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    if (this.features.includes(FEATURE_DRAIN) || this.features.includes(FEATURE_REFUSE)) {
+      ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    }
   }
 
   get state(): ListenerState {
@@ -126,8 +134,7 @@ export class ListenerConnection implements RouteListener {
     if (this.currentState === 'draining') return false;
     this.currentState = 'draining';
     if (this.features.includes(FEATURE_DRAIN) && this.ws.readyState === this.ws.OPEN) {
-      const message: ListenerOpMessage = { op: 'draining', by };
-      this.ws.send(JSON.stringify(message));
+      this.ws.send(encodeListenerOp({ op: 'draining', by }));
     }
     this.hooks.onDrained(this, by);
     return true;
@@ -149,10 +156,12 @@ export class ListenerConnection implements RouteListener {
    * a listener that never answers the closing handshake must not hold its
    * path (it is cut after a short grace).
    */
-  close(reason: RouteCloseReason): void {
+  close(reason: RouteCloseReason, operatorReason?: string): void {
     this.closeReason ??= reason;
+    const byOperator = operatorReason || CLOSE_BY_OPERATOR_REASON;
     if (reason === 'shutdown') this.ws.close(CLOSE_GOING_AWAY, 'relay shutting down');
-    else if (reason === 'forced') this.ws.close(CLOSE_POLICY, 'closed by the operator');
+    else if (reason === 'forced') this.ws.close(CLOSE_POLICY, byOperator);
+    else if (reason === 'closed_for_good') this.ws.close(CLOSE_ROUTE_CLOSED, byOperator);
     else if (reason === 'replaced') this.ws.close(CLOSE_REPLACED, CLOSE_REPLACED_REASON);
     else if (reason === 'key_revoked' || reason === 'key_expired' || reason === 'key_out_of_scope') {
       this.ws.close(KEY_LOSS_CLOSE[reason].code, KEY_LOSS_CLOSE[reason].reason);
@@ -167,16 +176,12 @@ export class ListenerConnection implements RouteListener {
     this.ws.terminate();
   }
 
-  /** Only `{"op":"drain"}` means anything; the rest is ignored, as the base protocol says. */
+  /** Only the ops of features it was granted mean anything; the rest is ignored, as the base protocol says. */
   private onMessage(data: RawData, isBinary: boolean): void {
     if (isBinary) return;
-    let message: unknown;
-    try {
-      message = JSON.parse(String(data));
-    } catch {
-      return;
-    }
-    if (typeof message === 'object' && message !== null && (message as { op?: unknown }).op === 'drain') this.drain('listener');
+    const op = parseListenerOp(String(data));
+    if (op?.op === 'drain' && this.features.includes(FEATURE_DRAIN)) this.drain('listener');
+    else if (op?.op === 'refuse' && this.features.includes(FEATURE_REFUSE)) this.hooks.onRefused(this, op.id, op.reason);
   }
 
   private reportClosed(): void {

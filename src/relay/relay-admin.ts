@@ -134,13 +134,17 @@ export class RelayAdmin implements KeyHoldings {
    * relay) and, if asked, its links first, so that nothing new joins them.
    * Returns the route as it was, or undefined when no such listener is here.
    */
-  closeRoute(listenerId: string, options: { closeLinks: boolean }): { route: RouteView; closedLinks: number } | undefined {
+  /**
+   * `forGood`: the listener is told not to come back (4004) rather than
+   * kicked (1008); `reason` goes in the WebSocket close.
+   */
+  closeRoute(listenerId: string, options: { closeLinks: boolean; forGood?: boolean; reason?: string }): { route: RouteView; closedLinks: number } | undefined {
     const listener = this.registry.findListener(listenerId);
     if (!listener) return undefined;
     const route = this.viewOf(listener);
     const links = options.closeLinks ? [...this.registry.links()].filter((link) => link.snapshot().listenerId === listenerId) : [];
     for (const link of links) link.destroy('forced');
-    listener.close('forced');
+    listener.close(options.forGood ? 'closed_for_good' : 'forced', options.reason);
     return { route, closedLinks: links.length };
   }
 

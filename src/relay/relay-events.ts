@@ -33,14 +33,18 @@ export interface LinkSnapshot {
 }
 
 /**
+ * `forced`: an operator kicked it (it may reconnect); `closed_for_good`: an operator closed it and told it not to come back (4004).
  * `replaced`: a new listener with the same key took the path over (takeover policy).
  * `key_revoked`, `key_expired`, `key_out_of_scope`: its key no longer holds the path (key-enforcer.ts).
  */
-export type RouteCloseReason = 'listener_closed' | 'ping_timeout' | 'error' | 'shutdown' | 'forced' | 'replaced' | KeyLossCode;
+export type RouteCloseReason = 'listener_closed' | 'ping_timeout' | 'error' | 'shutdown' | 'forced' | 'closed_for_good' | 'replaced' | KeyLossCode;
 /** `key_*`: the key of either side no longer holds the link's path (key-enforcer.ts). */
 export type LinkCloseReason = 'closed' | 'error' | 'idle_timeout' | 'shutdown' | 'forced' | KeyLossCode;
-/** `key_severed`: the dialer's key was revoked, expired, lost the path or was cut off with its connections. */
-export type DialerEndReason = 'timeout' | 'listener_gone' | 'dialer_closed' | 'shutdown' | 'key_severed';
+/**
+ * `key_severed`: the dialer's key was revoked, expired, lost the path or was cut off with its connections.
+ * `refused`: the listener told of it refused it (feature `refuse`: 502 destination_unreachable).
+ */
+export type DialerEndReason = 'timeout' | 'listener_gone' | 'dialer_closed' | 'shutdown' | 'key_severed' | 'refused';
 
 /** What a refusal answered: a protocol error code, a 426 or a dialer's 504. */
 export type RefusalCode = ErrorCode | 'upgrade_required' | 'timeout';

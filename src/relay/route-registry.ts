@@ -44,7 +44,8 @@ export interface RouteListener {
   countSlowDialback(): void;
   /** Kept by the link broker: a dial was offered to it (told, or given a spare). */
   markOffered(order: number): void;
-  close(reason: RouteCloseReason): void;
+  /** `operatorReason`: the WebSocket close reason of an operator's close (`forced`, `closed_for_good`), checked by the caller. */
+  close(reason: RouteCloseReason, operatorReason?: string): void;
 }
 
 export type AddDialerResult = 'added' | 'duplicate_id' | 'route_full';

@@ -94,6 +94,12 @@ export class WaitingDialer {
     if (this.finish()) replyError(this.socket, 'invalid_missing_apikey', 'The key of this dial was revoked or cut off while it waited.');
   }
 
+  /** The listener told of this dial refused it (feature `refuse`); its reason is passed on. */
+  answerRefused(reason: string): void {
+    const message = reason === '' ? 'The listener could not serve this dial.' : `The listener could not serve this dial: ${reason}`;
+    if (this.finish()) replyError(this.socket, 'destination_unreachable', message);
+  }
+
   answerShutdown(): void {
     if (this.finish()) replyError(this.socket, 'over_capacity', 'The relay is shutting down.');
   }

@@ -44,7 +44,7 @@ describe('remoted CLI admin commands', () => {
       expect((await remoted('links')).out).toBe('(no links)\n');
 
       const closed = new Promise<void>((resolve) => listener.ws.once('close', () => resolve()));
-      expect((await remoted('disconnect', 'route', '/db/cli')).out).toMatch(/^closed route \/db\/cli/);
+      expect((await remoted('disconnect', 'route', '/db/cli')).out).toMatch(/^kicked route \/db\/cli: /);
       await closed;
 
       expect((await remoted('keys', 'revoke', key.name)).out).toMatch(/^revoked key_/);

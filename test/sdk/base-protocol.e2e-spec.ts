@@ -2,9 +2,10 @@
  * A listener that negotiates nothing (the original SDKs: a plain ws client
  * without X-Remoted-Features) sees exactly the base protocol, whatever the
  * relay's route policy: no extension header in its 101, only notify messages
- * (keys in order), no op frame even when an operator drains it, and no
- * spares. The same steps with the header show what it would have seen.
+ * (keys in order), no op frame even when an operator drains it, no
+ * spares, and a `refuse` frame from it changes nothing. The same steps with the header show what it would have seen.
  */
+import { once } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import WebSocket from 'ws';
 import { createAdminClient } from '@remoted/sdk/admin';
@@ -60,7 +61,7 @@ describe.each(['exclusive', 'takeover', 'pool'] as const)('a listener that negot
     await relay.close();
   });
 
-  it('gets no extension header, plain notify messages, no op frame when drained, no spares', async () => {
+  it('gets no extension header, plain notify messages, no op frame when drained, no spares; its refuse frame is ignored', async () => {
     const listener = await openRawListener(relay, '/legacy');
     listeners.push(listener.ws);
     expect(extensionHeaders(listener.headers)).toEqual([]);
@@ -68,6 +69,10 @@ describe.each(['exclusive', 'takeover', 'pool'] as const)('a listener that negot
     const dialing = startDial(relay.port, '/legacy', relay.keys.client);
     await waitFor(() => listener.frames.length === 1, 'a notify message');
     expect(listener.frames[0]).toMatch(/^\{"ipaddr":"127\.0\.0\.1:\d+","id":"[A-Za-z0-9]{64}","timeout":60\}$/);
+    // Not negotiated, so not heard: the pong (frames of one socket are read in order) shows the relay read it first.
+    listener.ws.send(JSON.stringify({ op: 'refuse', id: dialing.id, reason: 'down' }));
+    listener.ws.ping();
+    await once(listener.ws, 'pong');
     const back = await dialBack(relay.port, '/legacy', relay.keys.server, dialing.id);
     const dialer = await dialing.response;
     expect([back.status, dialer.status]).toEqual([101, 101]);

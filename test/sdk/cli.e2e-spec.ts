@@ -3,9 +3,11 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, get, request, type Server } from 'node:http';
 import { join } from 'node:path';
-import type { Socket } from 'node:net';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { listen, type RemotedServer } from '@remoted/sdk';
 import { startRelay, type StartedRelay } from '../helpers/start-relay';
+import { waitFor } from '../helpers/wait-for';
+import { RelayAdmin } from '../../src/relay/relay-admin';
 import { echoConnections, nextEvent } from './sdk-helpers';
 
 const CLI = join(__dirname, '..', '..', 'sdk', 'dist', 'cli', 'main.js');
@@ -53,6 +55,15 @@ function runCli(args: string[]): Cli {
 async function stop(cli: Cli): Promise<number | null> {
   if (cli.child.exitCode === null) cli.child.kill('SIGTERM');
   return cli.exited;
+}
+
+/** A port nothing listens on: bound, then given back. */
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 function sha256(data: Buffer): string {
@@ -182,6 +193,32 @@ describe('remoted CLI', () => {
       expect(await second.exited).toBe(4);
       expect(second.stderr()).toMatch(/remoted: path_in_use: /);
       expect(second.stderr()).not.toMatch(/reconnect/);
+    });
+
+    it('expose --to a dead port refuses each dial: dial exits 7 with one destination_unreachable line, forward reports it', async () => {
+      const deadPort = await freePort();
+      const expose = cli(['expose', relay.url('rws', '/dead'), '--to', `127.0.0.1:${deadPort}`]);
+      await expose.waitForLog(/listening on/);
+      // Spares are on by default: the first dial is linked to one, whose 101 came before expose could try
+      // its service, so no 502 can be sent any more and the link is closed. expose then drops its spares.
+      await waitFor(() => relay.app.get(RelayAdmin).counts().spares === 2, 'the relay holds expose\'s 2 spares');
+      const first = cli(['dial', relay.url('rwr', '/dead')]);
+      expect(await first.exited).toBe(0);
+      await waitFor(() => relay.app.get(RelayAdmin).counts().spares === 0, 'expose dropped its spares');
+
+      // From then on each dial takes the notify path and is refused before any dial-back.
+      const dial = cli(['dial', relay.url('rwr', '/dead')]);
+      expect(await dial.exited).toBe(7);
+      expect(dial.stderr()).toMatch(/^remoted: destination_unreachable: The listener could not serve this dial: the local service is unreachable \(ECONNREFUSED\)\n$/);
+      // The dialer learns no local address; the expose side logs it.
+      expect(dial.stderr()).not.toContain(String(deadPort));
+      await expose.waitForLog(new RegExp(`refused the dial from 127\\.0\\.0\\.1:\\d+: cannot reach 127\\.0\\.0\\.1:${deadPort}: connect ECONNREFUSED`));
+
+      const forward = cli(['forward', relay.url('rwr', '/dead'), '--listen', '127.0.0.1:0']);
+      const [, port] = await forward.waitForLog(/forwarding 127\.0\.0\.1:(\d+)/);
+      const local = connect(Number(port), '127.0.0.1');
+      await new Promise<void>((resolve) => local.once('close', () => resolve()).on('error', () => undefined));
+      await forward.waitForLog(/connection #1: dial failed: destination_unreachable: The listener could not serve this dial: /);
     });
 
     it('usage errors: exit 2', async () => {

@@ -2,11 +2,14 @@
 import { parseNotify } from '@remoted/sdk';
 import { NO_GRANT, readGrant, requestedFeatures } from '@remoted/sdk/listener-features';
 import { parseRelayMessage } from '@remoted/sdk/relay-message';
+import { encodeListenerOp, parseListenerOp } from '@remoted/sdk/wire/listener-ops';
 
 describe('listener features', () => {
-  it('asks for drain always and for spare only when it would hold some', () => {
+  it('asks for drain always, for spare only when it would hold some, for refuse only when it may refuse', () => {
     expect(requestedFeatures(0)).toBe('drain');
     expect(requestedFeatures(4)).toBe('drain, spare');
+    expect(requestedFeatures(0, true)).toBe('drain, refuse');
+    expect(requestedFeatures(4, true)).toBe('drain, spare, refuse');
   });
 
   it('reads what the relay grants', () => {
@@ -14,8 +17,10 @@ describe('listener features', () => {
       listenerId: 'lsn_1',
       drain: true,
       spares: 16,
+      refuse: false,
     });
-    expect(readGrant({ 'x-remoted-features': 'DRAIN', 'x-remoted-listener-id': 'lsn_2' })).toEqual({ listenerId: 'lsn_2', drain: true, spares: 0 });
+    expect(readGrant({ 'x-remoted-features': 'DRAIN', 'x-remoted-listener-id': 'lsn_2' })).toEqual({ listenerId: 'lsn_2', drain: true, spares: 0, refuse: false });
+    expect(readGrant({ 'x-remoted-features': 'drain, refuse', 'x-remoted-listener-id': 'lsn_4' }).refuse).toBe(true);
   });
 
   it('grants nothing from a relay that says nothing (the original)', () => {
@@ -48,5 +53,23 @@ describe('relay messages', () => {
       expect(parseRelayMessage(text(frame))).toEqual({ kind: 'ignored' });
     }
     expect(parseNotify(text('{"op":"draining","by":"operator"}'))).toBeUndefined();
+  });
+});
+
+describe('listener ops (both ways)', () => {
+  it('parses what it encodes', () => {
+    for (const op of [{ op: 'drain' }, { op: 'draining', by: 'operator' }, { op: 'refuse', id: 'abc', reason: 'down' }] as const) {
+      expect(parseListenerOp(encodeListenerOp(op))).toEqual(op);
+    }
+    expect(encodeListenerOp({ op: 'refuse', id: 'abc', reason: 'down' })).toBe('{"op":"refuse","id":"abc","reason":"down"}');
+  });
+
+  it('keeps a refusal\'s reason to one bounded line, and needs an id', () => {
+    const parsed = parseListenerOp(JSON.stringify({ op: 'refuse', id: 'abc', reason: `a\r\nb\u0000${'x'.repeat(500)}` }));
+    expect(parsed).toEqual({ op: 'refuse', id: 'abc', reason: `a b ${'x'.repeat(196)}` });
+    expect(parseListenerOp('{"op":"refuse","id":"abc"}')).toEqual({ op: 'refuse', id: 'abc', reason: '' });
+    for (const text of ['{"op":"refuse","reason":"x"}', '{"op":"refuse","id":""}', '{"op":"refuse","id":7}', 'junk']) {
+      expect(parseListenerOp(text)).toBeUndefined();
+    }
   });
 });

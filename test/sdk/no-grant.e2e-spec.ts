@@ -3,10 +3,11 @@
  * relay): a tap in front of our relay deletes X-Remoted-Features from the
  * listener's upgrade. The listener then works exactly as before: no spares,
  * notify and dial-back; drain() gives the route back at once and waits for
- * its links.
+ * its links; a dial its openTarget cannot ready is dialed back and closed at
+ * once, since such a relay cannot be told to refuse it.
  */
 import type { Socket } from 'node:net';
-import { dial, listen, type RemotedServer, type RouteOpenEvent } from '@remoted/sdk';
+import { dial, type DialRefusedEvent, listen, type RemotedServer, type RouteOpenEvent } from '@remoted/sdk';
 import { startRelay, type StartedRelay } from '../helpers/start-relay';
 import { waitFor } from '../helpers/wait-for';
 import { closeServer, type HashingApp, hashingApp, listenersOn, sha256 } from './listener-helpers';
@@ -75,5 +76,24 @@ describe('a relay that grants nothing', () => {
     expect(await digest).toBe(sha256('begun before, ended after'));
     await draining;
     expect(app.accepted).toBe(1);
+  });
+
+  it('openTarget fails: no refuse frame to a relay that did not grant it; the link is made and closed at once', async () => {
+    const server = listen(`rws://${relay.keys.server}@127.0.0.1:${tap.port}/old-down`, { openTarget: () => Promise.reject(new Error('down')) });
+    let connections = 0;
+    server.on('connection', () => connections++);
+    await nextEvent(server, 'listening');
+    try {
+      expect(listenersOn(relay, '/old-down')[0]?.features).toEqual([]);
+      const refused = nextEvent<DialRefusedEvent>(server, 'dial:refused');
+      const socket = await dial(relay.url('rwr', '/old-down'), { timeoutMs: 5000 });
+      sockets.push(socket);
+      expect(await refused).toMatchObject({ told: false });
+      expect((await readAll(socket)).length).toBe(0);
+      expect(tap.count('webroute', 101)).toBe(1);
+      expect(connections).toBe(0);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

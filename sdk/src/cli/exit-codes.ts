@@ -20,6 +20,10 @@ export const EXIT = {
   timeout: 5,
   /** The relay or the local service could not be reached, or the connection broke. */
   network: 6,
+  /** The listener refused the dial: it cannot reach what it serves (destination_unreachable, relay 502). */
+  unreachable: 7,
+  /** The relay's operator closed the listener's route for good (route_closed, WebSocket close 4004): expose does not come back. */
+  closed: 8,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -41,6 +45,8 @@ export function exitCodeFor(err: unknown): ExitCode {
   if (err instanceof RemotedError) {
     if (err.code === 'invalid_missing_apikey' || err.code === 'key_revoked' || err.code === 'key_expired' || err.code === 'key_out_of_scope') return EXIT.auth;
     if (err.code === 'timeout') return EXIT.timeout;
+    if (err.code === 'destination_unreachable') return EXIT.unreachable;
+    if (err.code === 'route_closed') return EXIT.closed;
     return EXIT.refused;
   }
   if (isSystemError(err)) return EXIT.network;

@@ -34,7 +34,7 @@ export function createProgram(ctx: CliContext, registrars: readonly CommandRegis
     .configureOutput({ outputError: () => undefined })
     .addHelpText(
       'after',
-      '\nExit codes: 0 done, 1 internal error, 2 usage, 3 key refused, 4 refused by the relay, 5 timeout, 6 network error.',
+      '\nExit codes: 0 done, 1 internal error, 2 usage, 3 key refused, 4 refused by the relay, 5 timeout, 6 network error, 7 the listener cannot reach its service, 8 route closed for good by the operator.',
     );
   for (const register of registrars) register(program, ctx);
   return program;

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { CloseKeyConnectionsResponseSchema } from '../../gen/remoted/admin/v1/key_service_pb';
 import { CloseLinkResponseSchema } from '../../gen/remoted/admin/v1/link_service_pb';
-import { CloseRouteResponseSchema } from '../../gen/remoted/admin/v1/route_service_pb';
+import { CloseRouteMode, CloseRouteResponseSchema } from '../../gen/remoted/admin/v1/route_service_pb';
 import { type AdminOptions, withAdminClient, withAdminOptions } from './admin-connection';
 import { idOf, printJson } from './output';
 
@@ -10,15 +10,34 @@ export function registerDisconnect(program: Command): void {
   const disconnect = program.command('disconnect').description('close a route, a link, or everything a key opened (admin key needed)');
 
   withAdminOptions(disconnect.command('route'))
-    .description("close a route's listener (its waiting dialers are answered 502)")
+    .description("close a route's listener (its waiting dialers are answered 502): a kick it may reconnect after, or --for-good")
     .argument('<route>', 'a path (/db/primary) or a route id or name (routes/lsn_…)')
     .option('--links', "also close the route's open links")
-    .action((route: string, opts: AdminOptions & { links?: boolean }) =>
+    .option('--for-good', 'tell the listener not to come back (WebSocket close 4004): remoted expose exits 8 with the reason')
+    .option('--reason <text>', 'told to the listener in the close (one line, at most 120 bytes)')
+    .addHelpText(
+      'after',
+      '\nWithout --for-good the listener is kicked and may reconnect (remoted expose does, at once).\n' +
+        'The relay does not bar the key from the path: a listener that ignores 4004 may listen again; revoke its key to keep it off.\n' +
+        '\nExample:\n  remoted disconnect route /echo --for-good --reason "moved to /echo2"',
+    )
+    .action((route: string, opts: AdminOptions & { links?: boolean; forGood?: boolean; reason?: string }) =>
       withAdminClient(opts, async (client) => {
         const byPath = route.startsWith('/');
-        const closed = await client.routes.closeRoute({ path: byPath ? route : '', name: byPath ? '' : route, closeLinks: opts.links });
+        const closed = await client.routes.closeRoute({
+          path: byPath ? route : '',
+          name: byPath ? '' : route,
+          closeLinks: opts.links,
+          mode: opts.forGood ? CloseRouteMode.FOR_GOOD : CloseRouteMode.KICK,
+          reason: opts.reason ?? '',
+        });
         if (opts.json) return printJson(CloseRouteResponseSchema, closed);
-        process.stdout.write(`closed route ${closed.route?.path ?? route}; closed ${closed.closedLinks} links\n`);
+        const path = closed.route?.path ?? route;
+        const what =
+          closed.mode === CloseRouteMode.FOR_GOOD
+            ? `closed route ${path} for good${opts.reason ? ` (${opts.reason})` : ''}: a listener of our SDK does not come back`
+            : `kicked route ${path}: its listener may reconnect (use --for-good to keep it away)`;
+        process.stdout.write(`${what}; closed ${closed.closedLinks} links\n`);
       }),
     );
 

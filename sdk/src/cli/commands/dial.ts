@@ -13,7 +13,11 @@ export function registerDial(program: Command, ctx: CliContext): void {
     .description('dial a relay route and use stdin/stdout as the link (for ssh ProxyCommand)')
     .argument('<rwr-url>', 'rwr://CLIENTKEY@relay[:port]/path (rwrs:// for TLS; several, space-separated, to chain)')
     .option('--timeout <ms>', 'bound on the dial', parseMs, 60_000)
-    .addHelpText('after', "\nExample:\n  ssh -o ProxyCommand='remoted dial rwr://KEY@relay.example/ssh' user@host")
+    .addHelpText(
+      'after',
+      "\nA listener that cannot reach its service refuses the dial: exit 7, remoted: destination_unreachable: ...\n" +
+        "\nExample:\n  ssh -o ProxyCommand='remoted dial rwr://KEY@relay.example/ssh' user@host",
+    )
     .action(async (url: string, opts: { timeout: number }) => {
       const { socket } = await dialChain(url, { timeoutMs: opts.timeout });
       ctx.log.debug('linked');

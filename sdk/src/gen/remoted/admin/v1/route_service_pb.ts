@@ -2,8 +2,8 @@
 // @generated from file remoted/admin/v1/route_service.proto (package remoted.admin.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Route } from "./route_pb";
 import { file_remoted_admin_v1_route } from "./route_pb";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file remoted/admin/v1/route_service.proto.
  */
 export const file_remoted_admin_v1_route_service: GenFile = /*@__PURE__*/
-  fileDesc("CiRyZW1vdGVkL2FkbWluL3YxL3JvdXRlX3NlcnZpY2UucHJvdG8SEHJlbW90ZWQuYWRtaW4udjEiVQoRTGlzdFJvdXRlc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSCwoDa2V5GAMgASgJEgwKBHBhdGgYBCABKAkiVgoSTGlzdFJvdXRlc1Jlc3BvbnNlEicKBnJvdXRlcxgBIAMoCzIXLnJlbW90ZWQuYWRtaW4udjEuUm91dGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIi0KD0dldFJvdXRlUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBHBhdGgYAiABKAkiOgoQR2V0Um91dGVSZXNwb25zZRImCgVyb3V0ZRgBIAEoCzIXLnJlbW90ZWQuYWRtaW4udjEuUm91dGUiRAoRQ2xvc2VSb3V0ZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRwYXRoGAIgASgJEhMKC2Nsb3NlX2xpbmtzGAMgASgIIlIKEkNsb3NlUm91dGVSZXNwb25zZRImCgVyb3V0ZRgBIAEoCzIXLnJlbW90ZWQuYWRtaW4udjEuUm91dGUSFAoMY2xvc2VkX2xpbmtzGAIgASgNIi8KEURyYWluUm91dGVSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEcGF0aBgCIAEoCSI8ChJEcmFpblJvdXRlUmVzcG9uc2USJgoFcm91dGUYASABKAsyFy5yZW1vdGVkLmFkbWluLnYxLlJvdXRlMuwCCgxSb3V0ZVNlcnZpY2USVwoKTGlzdFJvdXRlcxIjLnJlbW90ZWQuYWRtaW4udjEuTGlzdFJvdXRlc1JlcXVlc3QaJC5yZW1vdGVkLmFkbWluLnYxLkxpc3RSb3V0ZXNSZXNwb25zZRJRCghHZXRSb3V0ZRIhLnJlbW90ZWQuYWRtaW4udjEuR2V0Um91dGVSZXF1ZXN0GiIucmVtb3RlZC5hZG1pbi52MS5HZXRSb3V0ZVJlc3BvbnNlElcKCkNsb3NlUm91dGUSIy5yZW1vdGVkLmFkbWluLnYxLkNsb3NlUm91dGVSZXF1ZXN0GiQucmVtb3RlZC5hZG1pbi52MS5DbG9zZVJvdXRlUmVzcG9uc2USVwoKRHJhaW5Sb3V0ZRIjLnJlbW90ZWQuYWRtaW4udjEuRHJhaW5Sb3V0ZVJlcXVlc3QaJC5yZW1vdGVkLmFkbWluLnYxLkRyYWluUm91dGVSZXNwb25zZWIGcHJvdG8z", [file_remoted_admin_v1_route]);
+  fileDesc("CiRyZW1vdGVkL2FkbWluL3YxL3JvdXRlX3NlcnZpY2UucHJvdG8SEHJlbW90ZWQuYWRtaW4udjEiVQoRTGlzdFJvdXRlc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSCwoDa2V5GAMgASgJEgwKBHBhdGgYBCABKAkiVgoSTGlzdFJvdXRlc1Jlc3BvbnNlEicKBnJvdXRlcxgBIAMoCzIXLnJlbW90ZWQuYWRtaW4udjEuUm91dGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIi0KD0dldFJvdXRlUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBHBhdGgYAiABKAkiOgoQR2V0Um91dGVSZXNwb25zZRImCgVyb3V0ZRgBIAEoCzIXLnJlbW90ZWQuYWRtaW4udjEuUm91dGUihAEKEUNsb3NlUm91dGVSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEcGF0aBgCIAEoCRITCgtjbG9zZV9saW5rcxgDIAEoCBIuCgRtb2RlGAQgASgOMiAucmVtb3RlZC5hZG1pbi52MS5DbG9zZVJvdXRlTW9kZRIOCgZyZWFzb24YBSABKAkiggEKEkNsb3NlUm91dGVSZXNwb25zZRImCgVyb3V0ZRgBIAEoCzIXLnJlbW90ZWQuYWRtaW4udjEuUm91dGUSFAoMY2xvc2VkX2xpbmtzGAIgASgNEi4KBG1vZGUYAyABKA4yIC5yZW1vdGVkLmFkbWluLnYxLkNsb3NlUm91dGVNb2RlIi8KEURyYWluUm91dGVSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEcGF0aBgCIAEoCSI8ChJEcmFpblJvdXRlUmVzcG9uc2USJgoFcm91dGUYASABKAsyFy5yZW1vdGVkLmFkbWluLnYxLlJvdXRlKmwKDkNsb3NlUm91dGVNb2RlEiAKHENMT1NFX1JPVVRFX01PREVfVU5TUEVDSUZJRUQQABIZChVDTE9TRV9ST1VURV9NT0RFX0tJQ0sQARIdChlDTE9TRV9ST1VURV9NT0RFX0ZPUl9HT09EEAIy7AIKDFJvdXRlU2VydmljZRJXCgpMaXN0Um91dGVzEiMucmVtb3RlZC5hZG1pbi52MS5MaXN0Um91dGVzUmVxdWVzdBokLnJlbW90ZWQuYWRtaW4udjEuTGlzdFJvdXRlc1Jlc3BvbnNlElEKCEdldFJvdXRlEiEucmVtb3RlZC5hZG1pbi52MS5HZXRSb3V0ZVJlcXVlc3QaIi5yZW1vdGVkLmFkbWluLnYxLkdldFJvdXRlUmVzcG9uc2USVwoKQ2xvc2VSb3V0ZRIjLnJlbW90ZWQuYWRtaW4udjEuQ2xvc2VSb3V0ZVJlcXVlc3QaJC5yZW1vdGVkLmFkbWluLnYxLkNsb3NlUm91dGVSZXNwb25zZRJXCgpEcmFpblJvdXRlEiMucmVtb3RlZC5hZG1pbi52MS5EcmFpblJvdXRlUmVxdWVzdBokLnJlbW90ZWQuYWRtaW4udjEuRHJhaW5Sb3V0ZVJlc3BvbnNlYgZwcm90bzM", [file_remoted_admin_v1_route]);
 
 /**
  * @generated from message remoted.admin.v1.ListRoutesRequest
@@ -149,6 +149,22 @@ export type CloseRouteRequest = Message<"remoted.admin.v1.CloseRouteRequest"> & 
    * @generated from field: bool close_links = 3;
    */
   closeLinks: boolean;
+
+  /**
+   * How the listener is told; unspecified is a kick.
+   *
+   * @generated from field: remoted.admin.v1.CloseRouteMode mode = 4;
+   */
+  mode: CloseRouteMode;
+
+  /**
+   * Told to the listener in the WebSocket close (a listener of our SDK
+   * reports it): one line, at most 120 bytes of UTF-8. Empty: "closed by the
+   * operator".
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
 };
 
 /**
@@ -173,6 +189,13 @@ export type CloseRouteResponse = Message<"remoted.admin.v1.CloseRouteResponse"> 
    * @generated from field: uint32 closed_links = 2;
    */
   closedLinks: number;
+
+  /**
+   * What was done: CLOSE_ROUTE_MODE_KICK or CLOSE_ROUTE_MODE_FOR_GOOD.
+   *
+   * @generated from field: remoted.admin.v1.CloseRouteMode mode = 3;
+   */
+  mode: CloseRouteMode;
 };
 
 /**
@@ -230,6 +253,41 @@ export const DrainRouteResponseSchema: GenMessage<DrainRouteResponse> = /*@__PUR
   messageDesc(file_remoted_admin_v1_route_service, 7);
 
 /**
+ * What a closed listener may do next.
+ *
+ * @generated from enum remoted.admin.v1.CloseRouteMode
+ */
+export enum CloseRouteMode {
+  /**
+   * @generated from enum value: CLOSE_ROUTE_MODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * WebSocket close 1008: the listener may reconnect, and ours does at once.
+   *
+   * @generated from enum value: CLOSE_ROUTE_MODE_KICK = 1;
+   */
+  KICK = 1,
+
+  /**
+   * WebSocket close 4004 with the reason: a listener of our SDK fails with
+   * `route_closed` and does not reconnect. The relay does not bar the key
+   * from the path: another listener (or a client that ignores 4004) may
+   * listen again; revoke the key, or narrow its scopes, to keep it off.
+   *
+   * @generated from enum value: CLOSE_ROUTE_MODE_FOR_GOOD = 2;
+   */
+  FOR_GOOD = 2,
+}
+
+/**
+ * Describes the enum remoted.admin.v1.CloseRouteMode.
+ */
+export const CloseRouteModeSchema: GenEnum<CloseRouteMode> = /*@__PURE__*/
+  enumDesc(file_remoted_admin_v1_route_service, 0);
+
+/**
  * Routes: the listeners connected now, one route each.
  *
  * @generated from service remoted.admin.v1.RouteService
@@ -258,7 +316,9 @@ export const RouteService: GenService<{
   },
   /**
    * Closes the route's listener: its waiting dialers are answered 502, and
-   * with close_links its open links are closed too.
+   * with close_links its open links are closed too. A kick (the default)
+   * lets the listener reconnect; CLOSE_ROUTE_MODE_FOR_GOOD tells it, with the
+   * reason, not to (docs/protocol.md: WebSocket close 4004).
    *
    * @generated from rpc remoted.admin.v1.RouteService.CloseRoute
    */
