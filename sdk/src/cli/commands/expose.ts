@@ -15,9 +15,11 @@ import { CliError } from '../exit-codes';
 import { formatHostPort, type HostPort, parseHostPort } from '../host-port';
 import { parseMs } from '../parse-number';
 import { splice } from '../splice';
+import { exposeFromConfig, ROUTES_FILE_HELP } from './expose-config';
 
 interface ExposeOptions {
-  to: string;
+  to?: string;
+  config?: string;
   maxRetryDelay: number;
   proxyProtocol?: ProxyProtocolVersion;
   spares: number;
@@ -31,8 +33,9 @@ export function registerExpose(program: Command, ctx: CliContext): void {
   program
     .command('expose')
     .description('listen on a relay route and connect every link to a local TCP service')
-    .argument('<rws-url>', 'rws://SERVERKEY@relay[:port]/path (or rwss:// for TLS)')
-    .requiredOption('--to <host:port>', 'the local service each link is connected to')
+    .argument('[rws-url]', 'rws://SERVERKEY@relay[:port]/path (or rwss:// for TLS)')
+    .option('--to <host:port>', 'the local service each link is connected to')
+    .option('--config <file>', 'expose every route of a JSON routes file instead (see below); SIGHUP re-reads it')
     .option('--max-retry-delay <ms>', 'largest delay between reconnect attempts', parseMs, 30_000)
     .option('--spares <n>', `spare dial-backs kept open at the relay so that links are made at once (0 to ${MAX_SPARES}; the relay may grant fewer)`, parseSpares, 0)
     .option('--drain-timeout <seconds>', 'on SIGINT/SIGTERM, how long open links may run on before exit (a second signal exits at once)', parseSeconds, DEFAULT_DRAIN_TIMEOUT_SECONDS)
@@ -44,9 +47,18 @@ export function registerExpose(program: Command, ctx: CliContext): void {
       'after',
       '\nExamples:\n  remoted expose rws://KEY@relay.example/ssh --to 127.0.0.1:22\n' +
         '  remoted expose rws://KEY@relay.example/web --to 127.0.0.1:8080 --proxy-protocol v2   # nginx: listen 8080 proxy_protocol;\n' +
-        '  remoted expose rws://KEY@relay.example/api --to 127.0.0.1:8080 --spares 16 --drain-timeout 60',
+        '  remoted expose rws://KEY@relay.example/api --to 127.0.0.1:8080 --spares 16 --drain-timeout 60\n' +
+        '  remoted expose --config routes.json\n' +
+        ROUTES_FILE_HELP,
     )
-    .action(async (url: string, opts: ExposeOptions) => {
+    .action(async (url: string | undefined, opts: ExposeOptions, command: Command) => {
+      if (opts.config !== undefined) {
+        if (url !== undefined || opts.to !== undefined) command.error('--config names every route: give no <rws-url> or --to with it');
+        const defaults = { spares: opts.spares, proxyProtocol: opts.proxyProtocol, drainTimeoutSeconds: opts.drainTimeout, maxRetryDelayMs: opts.maxRetryDelay };
+        return exposeFromConfig(opts.config, defaults, ctx, connectLocal);
+      }
+      if (url === undefined) command.error("missing required argument 'rws-url' (or --config <file>)");
+      if (opts.to === undefined) command.error("required option '--to <host:port>' not specified (or --config <file>)");
       parseListenUrl(url); // a usage error before anything starts
       const target = parseHostPort(opts.to);
       const server = new RemotedServer({ reconnect: { maxDelayMs: opts.maxRetryDelay }, spares: opts.spares });
