@@ -5,7 +5,7 @@
  * WebSocket (same listener id) and open links. Needs `npm run build:sdk`.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +91,7 @@ describe('remoted expose --config', () => {
   function writeRoutes(routes: object[]): string {
     const file = join(dir, 'routes.json');
     writeFileSync(file, JSON.stringify({ relay: `rws://127.0.0.1:${relay.port}`, key: relay.keys.server, routes }, null, 2));
+    chmodSync(file, 0o644);
     return file;
   }
 
@@ -115,19 +116,25 @@ describe('remoted expose --config', () => {
 
   const listenerIdOn = (path: string): string | undefined => listenersOn(relay, path).find((l) => l.state !== 'draining')?.id;
 
-  it('exposes two routes from one file, each to its own service', async () => {
-    const cli = expose(writeRoutes([
+  it('exposes two routes from one file, each to its own service, the key read from a key file', async () => {
+    writeFileSync(join(dir, 'server.key'), `${relay.keys.server}\n`, { mode: 0o600 });
+    const file = join(dir, 'routes.json');
+    const routes = [
       { path: '/alpha', to: `127.0.0.1:${alpha.port}` },
       { path: '/beta', to: `127.0.0.1:${beta.port}`, spares: 1 },
-    ]));
+    ];
+    writeFileSync(file, JSON.stringify({ relay: `rws://127.0.0.1:${relay.port}`, keyFile: 'server.key', routes }));
+    chmodSync(file, 0o644);
+    const cli = expose(file);
     await cli.waitForLog(/listening on rws:\/\/127\.0\.0\.1:\d+\/alpha, exposing/);
     await cli.waitForLog(/listening on rws:\/\/127\.0\.0\.1:\d+\/beta, exposing 127\.0\.0\.1:\d+, 1 spares/);
     const a = await link('/alpha', 'alpha');
     const b = await link('/beta', 'beta');
     await roundTrip(a, 'to alpha');
     await roundTrip(b, 'to beta');
-    // Nothing of the key in the logs.
+    // Nothing of the key in the logs, and no warning: the key is in a file only its owner reads.
     expect(cli.stderr()).not.toContain(relay.keys.server);
+    expect(cli.stderr()).not.toMatch(/warning/);
   });
 
   it('a bad file exits 2 naming file, line, column and field', async () => {
@@ -156,6 +163,8 @@ describe('remoted expose --config', () => {
     const file = writeRoutes(routes);
     const cli = expose(file);
     await cli.waitForLog(/listening on .*\/kept,/);
+    // The key is in the file itself, which others may read.
+    expect(cli.stderr()).toMatch(/warning: .*routes\.json holds a key and is open to other users/);
     const keptId = listenerIdOn('/kept');
     expect(keptId).toBeDefined();
     const open = await link('/kept', 'alpha');

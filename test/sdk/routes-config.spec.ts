@@ -140,11 +140,32 @@ describe('parseRoutesConfig', () => {
       writeFileSync(routesFile, '{"relay": "rws://r:1", "keyFile": "server.key",\n "routes": [{"path": "/a", "to": "1"}]}');
       expect(readRoutesConfig(routesFile, DEFAULTS).routes[0]?.url).toBe('rws://filekey@r:1/a');
 
+      expect(readRoutesConfig(routesFile, DEFAULTS)).toMatchObject({ holdsKeys: false, warnings: [] });
+
       chmodSync(join(dir, 'server.key'), 0o644);
       expect(() => readRoutesConfig(routesFile, DEFAULTS)).toThrow(/routes\.json:1:35: keyFile: .*server\.key is open to other users \(mode 644\): chmod 600 it/);
       writeFileSync(routesFile, '{"relay": "rws://r:1", "keyFile": "missing.key", "routes": [{"path": "/a", "to": "1"}]}');
       expect(() => readRoutesConfig(routesFile, DEFAULTS)).toThrow(/routes\.json:1:35: keyFile: cannot read the key file/);
     });
+  });
+
+  it('warns of a file holding a key that others may read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'remoted-routes-'));
+    try {
+      const routesFile = join(dir, 'routes.json');
+      for (const routes of [[{ path: '/a', to: '1', key: 'k' }], [{ url: 'rws://k@r/a', to: '1' }]]) {
+        writeFileSync(routesFile, JSON.stringify({ relay: 'rws://r', routes }, null, 1));
+        chmodSync(routesFile, 0o644);
+        expect(readRoutesConfig(routesFile, DEFAULTS)).toMatchObject({ holdsKeys: true, warnings: [expect.stringMatching(/holds a key and is open to other users \(mode 644\): chmod 600 it/)] });
+        chmodSync(routesFile, 0o600);
+        expect(readRoutesConfig(routesFile, DEFAULTS)).toMatchObject({ holdsKeys: true, warnings: [] });
+      }
+      writeFileSync(routesFile, JSON.stringify({ relay: 'rws://r', routes: [{ path: '/a', to: '1' }] }));
+      chmodSync(routesFile, 0o644);
+      expect(readRoutesConfig(routesFile, DEFAULTS, { REMOTED_KEY: 'k' })).toMatchObject({ holdsKeys: false, warnings: [] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -31,6 +31,10 @@ export type RouteDefaults = Pick<RouteSpec, 'spares' | 'proxyProtocol' | 'drainT
 
 export interface RoutesConfig {
   routes: RouteSpec[];
+  /** True when a key is written in the file itself ("key", or a key in a "url"), not in a key file. */
+  holdsKeys: boolean;
+  /** Worth a warning, not an error (a file with keys that others may read). */
+  warnings: string[];
 }
 
 /** The fields of the file's top level and of each route; the schema file lists the same (a test checks). */
@@ -48,7 +52,12 @@ export function readRoutesConfig(file: string, defaults: RouteDefaults, env: Nod
   } catch (err) {
     throw new RoutesConfigError(`${file}: cannot read the routes file: ${(err as Error).message}`);
   }
-  return parseRoutesConfig(text, file, defaults, env);
+  const config = parseRoutesConfig(text, file, defaults, env);
+  const mode = statSync(file).mode;
+  if (config.holdsKeys && process.platform !== 'win32' && (mode & 0o077) !== 0) {
+    config.warnings.push(`${file} holds a key and is open to other users (mode ${(mode & 0o777).toString(8)}): chmod 600 it, or use "keyFile"`);
+  }
+  return config;
 }
 
 export class RoutesConfigError extends CliError {
@@ -92,7 +101,9 @@ export function parseRoutesConfig(text: string, file: string, defaults: RouteDef
   const top = fieldsOf(where, root, '', TOP_LEVEL_FIELDS);
   const baseDir = dirname(resolve(file));
   const topRelay = top.get('relay');
-  const topKey = keyOf(where, top, '', baseDir) ?? envKey(env);
+  const ownTopKey = keyOf(where, top, '', baseDir);
+  let holdsKeys = ownTopKey?.field === 'key';
+  const topKey = ownTopKey ?? envKey(env);
   const routesEntry = top.get('routes');
   if (!routesEntry) throw where.error(root.offset, '', 'no "routes": expected "routes": [{ "path": "/name", "to": "host:port" }, ...]');
   if (routesEntry.value.kind !== 'array') throw where.error(routesEntry.value.offset, 'routes', `expected an array of routes, got ${kindOf(routesEntry.value)}`);
@@ -103,13 +114,14 @@ export function parseRoutesConfig(text: string, file: string, defaults: RouteDef
   routesEntry.value.items.forEach((node, index) => {
     const field = `routes[${index}]`;
     const route = fieldsOf(where, node, field, ROUTE_FIELDS);
-    const spec = resolveRoute(where, route, node.offset, field, { relay: topRelay, key: topKey, baseDir, defaults });
+    const { spec, keyInFile } = resolveRoute(where, route, node.offset, field, { relay: topRelay, key: topKey, baseDir, defaults });
+    holdsKeys ||= keyInFile;
     const earlier = firstByName.get(spec.name);
     if (earlier) throw where.error(node.offset, field, `the same route as ${earlier} (${spec.name}): each relay and path once`);
     firstByName.set(spec.name, field);
     routes.push(spec);
   });
-  return { routes };
+  return { routes, holdsKeys, warnings: [] };
 }
 
 interface Inherited {
@@ -119,7 +131,7 @@ interface Inherited {
   defaults: RouteDefaults;
 }
 
-function resolveRoute(where: ConfigText, route: Map<string, JsonEntry>, offset: number, field: string, inherited: Inherited): RouteSpec {
+function resolveRoute(where: ConfigText, route: Map<string, JsonEntry>, offset: number, field: string, inherited: Inherited): { spec: RouteSpec; keyInFile: boolean } {
   const urlEntry = route.get('url');
   const pathEntry = route.get('path');
   const relayEntry = route.get('relay');
@@ -182,7 +194,7 @@ function resolveRoute(where: ConfigText, route: Map<string, JsonEntry>, offset: 
     }
     proxyProtocol = version as ProxyProtocolVersion;
   }
-  return {
+  const spec: RouteSpec = {
     url,
     name,
     to,
@@ -191,6 +203,7 @@ function resolveRoute(where: ConfigText, route: Map<string, JsonEntry>, offset: 
     drainTimeoutSeconds: wholeNumberOf(where, route.get('drainTimeout'), `${field}.drainTimeout`, MAX_TIMER_SECONDS) ?? defaults.drainTimeoutSeconds,
     maxRetryDelayMs: wholeNumberOf(where, route.get('maxRetryDelay'), `${field}.maxRetryDelay`, Number.MAX_SAFE_INTEGER) ?? defaults.maxRetryDelayMs,
   };
+  return { spec, keyInFile: base.key !== undefined || ownKey?.field === `${field}.key` };
 }
 
 /** The fields of an object node, refusing any not in `allowed` (a typo would otherwise be ignored). */

@@ -237,7 +237,9 @@ export async function exposeFromConfig(file: string, defaults: RouteDefaults, ct
       if (stopping) return;
       let specs: RouteSpec[];
       try {
-        specs = readRoutesConfig(file, defaults, process.env).routes;
+        const config = readRoutesConfig(file, defaults, process.env);
+        for (const warning of config.warnings) log.warn(warning);
+        specs = config.routes;
       } catch (err) {
         log.warn(`SIGHUP: ${file} not reloaded, the running routes stay: ${formatError(err).replace(/^remoted: /, '')}`);
         return;
@@ -250,6 +252,7 @@ export async function exposeFromConfig(file: string, defaults: RouteDefaults, ct
   process.on('SIGHUP', onHangup);
   try {
     const config = readRoutesConfig(file, defaults, process.env);
+    for (const warning of config.warnings) log.warn(warning);
     await routes.apply(config.routes);
     const signalled = ctx.untilSignal().then(async (signal) => {
       stopping = true;
