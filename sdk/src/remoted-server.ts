@@ -99,7 +99,7 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
   /** Starts listening on an `rws://` or `rwss://` URL; 'listening' once the relay accepted the route. */
   listen(url: string, onListening?: () => void): this {
     if (this.url) throw new Error('This RemotedServer is already listening.');
-    this.url = parseListenUrl(url);
+    this.url = parseListenUrl(url, { key: this.options.key });
     if (onListening) this.once('listening', onListening);
     this.connect();
     return this;

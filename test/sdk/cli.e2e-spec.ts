@@ -1,59 +1,13 @@
 /** The built `remoted` CLI against the real relay: expose + forward, dial over stdio, errors and exit codes. */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, get, request, type Server } from 'node:http';
-import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { listen, type RemotedServer } from '@remoted/sdk';
 import { startRelay, type StartedRelay } from '../helpers/start-relay';
+import { type Cli, runCli, stop } from './cli-process';
 import { echoConnections, nextEvent } from './sdk-helpers';
 
-const CLI = join(__dirname, '..', '..', 'sdk', 'dist', 'cli', 'main.js');
 const BLOB_BYTES = 32 * 1024 * 1024;
-
-interface Cli {
-  child: ChildProcessWithoutNullStreams;
-  stderr: () => string;
-  /** Resolves with the first match of `pattern` in stderr. */
-  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  exited: Promise<number | null>;
-}
-
-function runCli(args: string[]): Cli {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: 'pipe' });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    child.stderr.emit('log');
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    stderr: () => stderr,
-    exited,
-    waitForLog: (pattern, timeoutMs = 10_000) =>
-      new Promise((resolve, reject) => {
-        const check = (): void => {
-          const match = pattern.exec(stderr);
-          if (!match) return;
-          clearTimeout(timer);
-          child.stderr.off('log', check);
-          resolve(match);
-        };
-        const timer = setTimeout(() => {
-          child.stderr.off('log', check);
-          reject(new Error(`no ${pattern} in stderr within ${timeoutMs} ms; stderr: ${stderr}`));
-        }, timeoutMs);
-        child.stderr.on('log', check);
-        check();
-      }),
-  };
-}
-
-async function stop(cli: Cli): Promise<number | null> {
-  if (cli.child.exitCode === null) cli.child.kill('SIGTERM');
-  return cli.exited;
-}
 
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
@@ -70,8 +24,8 @@ describe('remoted CLI', () => {
   });
   afterAll(() => relay.close());
 
-  function cli(args: string[]): Cli {
-    const started = runCli(args);
+  function cli(args: string[], env?: NodeJS.ProcessEnv): Cli {
+    const started = runCli(args, env);
     clis.push(started);
     return started;
   }
@@ -152,7 +106,8 @@ describe('remoted CLI', () => {
     });
 
     it('is the link: stdin goes out, the answer comes to stdout, exit 0 after the far end closes', async () => {
-      const dial = cli(['dial', relay.url('rwr', '/echo')]);
+      // The key from the environment: a key in the URL would add its warning to stderr.
+      const dial = cli(['dial', `rwr://127.0.0.1:${relay.port}/echo`], { REMOTED_KEY: relay.keys.client });
       let stdout = '';
       dial.child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       dial.child.stdin.end('ping over stdio\n');
@@ -164,7 +119,7 @@ describe('remoted CLI', () => {
 
   describe('errors and exit codes', () => {
     it('a path with no listener: exit 4, one line missing_destination', async () => {
-      const dial = cli(['dial', relay.url('rwr', '/nobody')]);
+      const dial = cli(['dial', `rwr://127.0.0.1:${relay.port}/nobody`], { REMOTED_KEY: relay.keys.client });
       expect(await dial.exited).toBe(4);
       expect(dial.stderr()).toMatch(/^remoted: missing_destination: .+\n$/);
     });
@@ -172,7 +127,7 @@ describe('remoted CLI', () => {
     it('a bad key: exit 3, invalid_missing_apikey', async () => {
       const dial = cli(['dial', relay.url('rwr', '/x', 'wrong')]);
       expect(await dial.exited).toBe(3);
-      expect(dial.stderr()).toMatch(/^remoted: invalid_missing_apikey: /);
+      expect(dial.stderr()).toMatch(/^remoted: invalid_missing_apikey: /m);
     });
 
     it('expose on a path in use: exit 4, path_in_use, no retry loop', async () => {

@@ -12,11 +12,12 @@ import { parseListenUrl } from '../../urls';
 import type { CliContext } from '../cli-context';
 import type { CliLogger } from '../cli-logger';
 import { CliError } from '../exit-codes';
+import { type KeyFileOption, keySourcesHelp, resolveUrlKey, withKeyFileOption } from '../key-source';
 import { formatHostPort, type HostPort, parseHostPort } from '../host-port';
 import { parseMs } from '../parse-number';
 import { splice } from '../splice';
 
-interface ExposeOptions {
+interface ExposeOptions extends KeyFileOption {
   to: string;
   maxRetryDelay: number;
   proxyProtocol?: ProxyProtocolVersion;
@@ -28,10 +29,10 @@ const DEFAULT_DRAIN_TIMEOUT_SECONDS = 30;
 const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 export function registerExpose(program: Command, ctx: CliContext): void {
-  program
+  const command = program
     .command('expose')
     .description('listen on a relay route and connect every link to a local TCP service')
-    .argument('<rws-url>', 'rws://SERVERKEY@relay[:port]/path (or rwss:// for TLS)')
+    .argument('<rws-url>', 'rws://relay[:port]/path (or rwss:// for TLS), the server key from --key-file or REMOTED_KEY')
     .requiredOption('--to <host:port>', 'the local service each link is connected to')
     .option('--max-retry-delay <ms>', 'largest delay between reconnect attempts', parseMs, 30_000)
     .option('--spares <n>', `spare dial-backs kept open at the relay so that links are made at once (0 to ${MAX_SPARES}; the relay may grant fewer)`, parseSpares, 0)
@@ -39,17 +40,20 @@ export function registerExpose(program: Command, ctx: CliContext): void {
     .addOption(
       new Option('--proxy-protocol <version>', "start each connection to the local service with a PROXY protocol header carrying the dialer's address (off by default)")
         .choices(PROXY_PROTOCOL_VERSIONS),
-    )
+    );
+  withKeyFileOption(command, 'data', 'server key')
     .addHelpText(
       'after',
-      '\nExamples:\n  remoted expose rws://KEY@relay.example/ssh --to 127.0.0.1:22\n' +
-        '  remoted expose rws://KEY@relay.example/web --to 127.0.0.1:8080 --proxy-protocol v2   # nginx: listen 8080 proxy_protocol;\n' +
-        '  remoted expose rws://KEY@relay.example/api --to 127.0.0.1:8080 --spares 16 --drain-timeout 60',
+      '\nExamples:\n  REMOTED_KEY=SERVERKEY remoted expose rws://relay.example/ssh --to 127.0.0.1:22\n' +
+        '  remoted expose rws://relay.example/web --key-file ~/.remoted/web.key --to 127.0.0.1:8080 --proxy-protocol v2   # nginx: listen 8080 proxy_protocol;\n' +
+        '  remoted expose rws://relay.example/api --key-file api.key --to 127.0.0.1:8080 --spares 16 --drain-timeout 60' +
+        `\n${keySourcesHelp('data')}`,
     )
     .action(async (url: string, opts: ExposeOptions) => {
-      parseListenUrl(url); // a usage error before anything starts
+      const key = resolveUrlKey(url, opts, ctx.log);
+      parseListenUrl(url, { key }); // a usage error before anything starts
       const target = parseHostPort(opts.to);
-      const server = new RemotedServer({ reconnect: { maxDelayMs: opts.maxRetryDelay }, spares: opts.spares });
+      const server = new RemotedServer({ key, reconnect: { maxDelayMs: opts.maxRetryDelay }, spares: opts.spares });
       let links = 0;
       server.on('connection', (link: Socket) => {
         const label = `link #${++links} from ${dialerAddressOf(link) ?? '?'}`;
