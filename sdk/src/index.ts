@@ -18,7 +18,7 @@ export { dialerAddressOf } from './dialer-address';
 export { proxyHeader, buildProxyHeader, parseDialerAddress, PROXY_PROTOCOL_VERSIONS, PROXY_V2_SIGNATURE } from './proxy-protocol';
 export type { ProxyProtocolVersion, ProxyEndpoint } from './proxy-protocol';
 export { RemotedAgent, RemotedHttpsAgent } from './agent';
-export { backoffDelayMs, DEFAULT_RECONNECT } from './backoff';
+export { backoffCapMs, backoffDelayMs, DEFAULT_RECONNECT } from './backoff';
 export type { ReconnectOptions } from './backoff';
 export type { RelayTlsOptions } from './relay-transport';
 export { parseRemotedUrl, parseListenUrl, parseDialString, redactUrl, urlCarriesKey, RemotedUrlError } from './urls';

@@ -34,7 +34,7 @@ export function registerExpose(program: Command, ctx: CliContext): void {
     .description('listen on a relay route and connect every link to a local TCP service')
     .argument('<rws-url>', 'rws://relay[:port]/path (or rwss:// for TLS), the server key from --key-file or REMOTED_KEY')
     .requiredOption('--to <host:port>', 'the local service each link is connected to')
-    .option('--max-retry-delay <ms>', 'largest delay between reconnect attempts', parseMs, 30_000)
+    .option('--max-retry-delay <ms>', 'largest delay between reconnect attempts (for 60 s after the route dropped, at most 2000 ms)', parseMs, 30_000)
     .option('--spares <n>', `spare dial-backs kept open at the relay so that links are made at once (0 to ${MAX_SPARES}; the relay may grant fewer)`, parseSpares, 0)
     .option('--drain-timeout <seconds>', 'on SIGINT/SIGTERM, how long open links may run on before exit (a second signal exits at once)', parseSeconds, DEFAULT_DRAIN_TIMEOUT_SECONDS)
     .addOption(
