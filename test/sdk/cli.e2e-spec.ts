@@ -1,7 +1,7 @@
 /** The built `remoted` CLI against the real relay: expose + forward, dial over stdio, errors and exit codes. */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, get, request, type Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { listen, type RemotedServer } from '@remoted/sdk';
 import { startRelay, type StartedRelay } from '../helpers/start-relay';
 import { type Cli, runCli, stop } from './cli-process';
@@ -137,6 +137,18 @@ describe('remoted CLI', () => {
       expect(await second.exited).toBe(4);
       expect(second.stderr()).toMatch(/remoted: path_in_use: /);
       expect(second.stderr()).not.toMatch(/reconnect/);
+    });
+
+    it('an admin command with no control plane at the address: exit 6, one line naming the address and the setting', async () => {
+      const closed = createNetServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const { port } = closed.address() as { port: number };
+      await new Promise<void>((resolve) => closed.close(() => resolve()));
+      const routes = cli(['routes', '--address', `127.0.0.1:${port}`], { REMOTED_ADMIN_KEY: relay.keys.admin });
+      expect(await routes.exited).toBe(6);
+      expect(routes.stderr()).toBe(
+        `remoted: unavailable: cannot reach the control plane at 127.0.0.1:${port} (connection refused): is the relay running, and is this its gRPC address? (--address, env REMOTED_ADMIN_ADDRESS)\n`,
+      );
     });
 
     it('usage errors: exit 2', async () => {

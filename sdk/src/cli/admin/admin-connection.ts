@@ -57,8 +57,24 @@ const EXIT_BY_STATUS: Partial<Record<status, ExitCode>> = {
 function toCliError(err: unknown, address: string): unknown {
   if (!isServiceError(err)) return err;
   const code = status[err.code]?.toLowerCase() ?? 'grpc_error';
-  const details = err.code === status.UNAVAILABLE ? `cannot reach the control plane at ${address}: ${err.details}` : err.details;
+  const details = err.code === status.UNAVAILABLE ? unreachable(address, err.details) : err.details;
   return new CliError(code, details, EXIT_BY_STATUS[err.code as status] ?? EXIT.refused);
+}
+
+/**
+ * One line a person can act on: grpc-js' details ("No connection established.
+ * Last error: Error: connect ECONNREFUSED ... Resolution note: ") say the
+ * same thing three ways; keep the reason, name the settings.
+ */
+function unreachable(address: string, details: string): string {
+  const errno = /\b(E[A-Z]{4,})\b/.exec(details)?.[1];
+  const reason = /name resolution failed/i.test(details) ? 'cannot resolve the host' : errno ? connectionReason(errno) : details.replace(/\s*Resolution note:.*$/s, '').trim();
+  return `cannot reach the control plane at ${address} (${reason}): is the relay running, and is this its gRPC address? (--address, env REMOTED_ADMIN_ADDRESS)`;
+}
+
+function connectionReason(errno: string): string {
+  const reasons: Record<string, string> = { ECONNREFUSED: 'connection refused', ETIMEDOUT: 'timed out', EHOSTUNREACH: 'host unreachable', ENETUNREACH: 'network unreachable', ECONNRESET: 'connection reset' };
+  return reasons[errno] ?? errno;
 }
 
 function isServiceError(err: unknown): err is Error & { code: number; details: string } {
