@@ -4,8 +4,11 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
+import { bindError } from './config/bind-error';
 import type { Config } from './config/config';
+import { ControlService } from './control/control.service';
 import { NestPinoLogger } from './logging/nest-logger';
+import { MetricsService } from './observability/metrics.service';
 import { checkRelayConfig } from './relay/check-relay-config';
 import { TrustedProxies } from './relay/client-address';
 import { RelayHttpAdapter } from './relay/relay-http-adapter';
@@ -28,7 +31,18 @@ export async function createRelayApp(config: Config, logger: Logger): Promise<Ru
   });
   // Express announces itself on every answer; the relay's answers name no software.
   (app.getHttpAdapter() as RelayHttpAdapter).getInstance<{ disable(setting: string): unknown }>().disable('x-powered-by');
-  await app.listen(config.port, config.host);
+  try {
+    // The data port first, then the control plane and metrics: each binds only once the one before is up.
+    await app.listen(config.port, config.host).catch((err: unknown) => {
+      throw bindError(err, { portPath: 'port', hostPath: 'host', port: config.port, host: config.host });
+    });
+    await app.get(ControlService).start();
+    await app.get(MetricsService).start();
+  } catch (err) {
+    // What did start (key store, a port) is closed, so that an embedder or a test is left with nothing open.
+    await app.close();
+    throw err;
+  }
   const port = (app.getHttpServer().address() as AddressInfo).port;
   return { app, port };
 }

@@ -25,8 +25,9 @@ async function main(): Promise<void> {
   logger.info({ host: config.host, port, dataDir: config.dataDir }, 'relay listening');
   const generated = app.get(KeysService).takeGeneratedKeys();
   const control = app.get(ControlService);
+  const relay = { host: config.host, port, tls: config.tls.certFile !== undefined };
   const grpc = { host: config.grpc.host, port: control.port, tls: control.tls };
-  if (generated.length > 0) process.stdout.write(describeGeneratedKeys(generated, config.host, port, grpc));
+  if (generated.length > 0) process.stdout.write(describeGeneratedKeys(generated, { relay, grpc }));
 }
 
 main().catch((err: unknown) => {

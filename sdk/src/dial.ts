@@ -3,10 +3,10 @@ import type { Socket } from 'node:net';
 import { type DeadlineOptions, withDeadline } from './deadline';
 import { randomToken } from './protocol';
 import { openTransport, type RelayTlsOptions, transportReady } from './relay-transport';
-import { parseDialString, type RemotedUrl } from './urls';
+import { parseDialString, type RemotedUrl, type UrlKeyOptions } from './urls';
 import { upgradeToWebRoute } from './webroute-upgrade';
 
-export interface DialOptions extends DeadlineOptions {
+export interface DialOptions extends DeadlineOptions, UrlKeyOptions {
   /**
    * Whole dial, every hop included; rejects with RemotedError code 'timeout'.
    * Default 60 000 (the relay itself answers 504 after its own default timeout).
@@ -48,7 +48,7 @@ export async function dial(url: string, options: DialOptions = {}): Promise<Sock
 
 /** Like dial(), and also gives back the application URL of a chained dial string. */
 export async function dialChain(dialString: string, options: DialOptions = {}): Promise<DialResult> {
-  const { hops, applicationUrl } = parseDialString(dialString);
+  const { hops, applicationUrl } = parseDialString(dialString, { key: options.key });
   const socket = await dialHops(hops, options);
   return { socket, applicationUrl };
 }

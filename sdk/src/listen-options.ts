@@ -4,6 +4,8 @@ import type { ReconnectOptions } from './backoff';
 import type { RelayTlsOptions } from './relay-transport';
 
 export interface ListenOptions {
+  /** The server key, for an `rws(s)://` URL that carries none; a key in the URL wins. */
+  key?: string;
   /** Reconnect the WebSocket after a drop; `false` turns a drop into 'error' and 'close'. */
   reconnect?: ReconnectOptions | false;
   /** Tries per dial-back when the relay cannot be reached (the original tries 3 times). Default 3. */

@@ -69,6 +69,8 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
   private closing = false;
   private closeEmitted = false;
   private attempt = 0;
+  /** When the route last dropped after being open (Date.now()); undefined while open or before it ever opened. */
+  private droppedAt: number | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private pongSeen = true;
@@ -112,7 +114,7 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
   /** Starts listening on an `rws://` or `rwss://` URL; 'listening' once the relay accepted the route. */
   listen(url: string, onListening?: () => void): this {
     if (this.url) throw new Error('This RemotedServer is already listening.');
-    this.url = parseListenUrl(url);
+    this.url = parseListenUrl(url, { key: this.options.key });
     if (onListening) this.once('listening', onListening);
     this.connect();
     return this;
@@ -225,6 +227,7 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
     this.everOpened = true;
     this.open = true;
     this.attempt = 0;
+    this.droppedAt = undefined;
     this.startPing();
     const spares = this.startSpares();
     this.emit('route:open', { url: this.redacted(), reconnected, listenerId: this.grant.listenerId, spares });
@@ -258,7 +261,10 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
     this.open = false;
     if (this.closing) return this.emitClose();
     if (this.draining) return this.settleDrain();
-    if (wasOpen) this.emit('route:lost', { url: this.redacted(), code, reason });
+    if (wasOpen) {
+      this.droppedAt = Date.now();
+      this.emit('route:lost', { url: this.redacted(), code, reason });
+    }
     if (code === CLOSE_REPLACED) {
       // Takeover: a new listener with our key holds the path. Coming back would take it from that one, forever.
       return this.fail(new RemotedError('replaced', `A new listener with the same key took the path over (${code} ${reason}).`));
@@ -280,7 +286,8 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
   private scheduleReconnect(error: Error): void {
     if (!this.reconnect || this.attempt >= this.reconnect.maxAttempts) return this.fail(error);
     this.attempt += 1;
-    const delayMs = backoffDelayMs(this.attempt, this.reconnect);
+    const msSinceDrop = this.droppedAt === undefined ? undefined : Date.now() - this.droppedAt;
+    const delayMs = backoffDelayMs(this.attempt, this.reconnect, Math.random, msSinceDrop);
     this.emit('route:retry', { attempt: this.attempt, delayMs, error });
     this.retryTimer = setTimeout(() => this.connect(), delayMs);
   }

@@ -7,7 +7,7 @@
  * until the relay links it: then the socket goes to `onLink`.
  */
 import type { Socket } from 'node:net';
-import { backoffDelayMs, type ReconnectOptions } from './backoff';
+import { backoffDelayMs, DEFAULT_RECONNECT, type ReconnectOptions } from './backoff';
 import { HEADER_DIALER_ADDRESS, HEADER_DIALER_ID, randomToken, RemotedError } from './protocol';
 import { openTransport, type RelayTlsOptions, transportReady } from './relay-transport';
 import type { RemotedUrl } from './urls';
@@ -39,7 +39,7 @@ export interface SparePoolOptions {
 const REPLACE_DELAY_MS = 5;
 
 /** Replacements after failures: quick at first, then at most one round per 10 s. */
-const SPARE_BACKOFF: Required<ReconnectOptions> = { initialDelayMs: 200, maxDelayMs: 10_000, maxAttempts: Number.POSITIVE_INFINITY };
+const SPARE_BACKOFF: Required<ReconnectOptions> = { ...DEFAULT_RECONNECT, initialDelayMs: 200, maxDelayMs: 10_000, recoveryWindowMs: 0 };
 
 /**
  * Statuses after which this listener id gets no more spares: 502 (gone or

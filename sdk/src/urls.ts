@@ -1,7 +1,7 @@
 /**
  * Remoted URLs (PROTOCOL.md, "URLs"): `rws(s)://key@host[:port]/path` to
  * listen, `rwr(s)://key@host[:port]/path` to dial, and dial strings that chain
- * several of them.
+ * several of them. The key may also be given apart (UrlKeyOptions).
  */
 import { DEFAULT_PORT } from './protocol';
 
@@ -31,6 +31,15 @@ export interface DialString {
   applicationUrl: string | undefined;
 }
 
+export interface UrlKeyOptions {
+  /**
+   * The key for a URL that carries none (`rws://relay.example/path`), so that
+   * it need not be written where others can read it (a process list, a shell
+   * history). A key in the URL itself wins.
+   */
+  key?: string;
+}
+
 const SCHEMES: readonly RemotedScheme[] = ['rws', 'rwss', 'rwr', 'rwrs'];
 
 /** Thrown for a URL that cannot be used; a usage mistake, not a relay refusal. */
@@ -39,7 +48,7 @@ export class RemotedUrlError extends Error {
   readonly code = 'invalid_url';
 }
 
-export function parseRemotedUrl(text: string, accept: readonly RemotedScheme[] = SCHEMES): RemotedUrl {
+export function parseRemotedUrl(text: string, accept: readonly RemotedScheme[] = SCHEMES, options: UrlKeyOptions = {}): RemotedUrl {
   let url: URL;
   try {
     url = new URL(text.trim());
@@ -57,7 +66,8 @@ export function parseRemotedUrl(text: string, accept: readonly RemotedScheme[] =
   } catch {
     throw new RemotedUrlError('The key in the URL is not valid percent-encoding.');
   }
-  if (key === '') throw new RemotedUrlError(`No key in ${redact(text)}: expected ${scheme}://KEY@host/path`);
+  if (key === '') key = options.key ?? '';
+  if (key === '') throw new RemotedUrlError(`No key in ${redact(text)}: expected ${scheme}://KEY@host/path, or the key given apart (the key option)`);
   // WHATWG URL keeps non-special schemes' hosts as written: brackets stay on IPv6.
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const port = url.port === '' ? DEFAULT_PORT : Number(url.port);
@@ -73,15 +83,24 @@ export function parseRemotedUrl(text: string, accept: readonly RemotedScheme[] =
   };
 }
 
-export function parseListenUrl(text: string): RemotedUrl {
-  return parseRemotedUrl(text, ['rws', 'rwss']);
+export function parseListenUrl(text: string, options: UrlKeyOptions = {}): RemotedUrl {
+  return parseRemotedUrl(text, ['rws', 'rwss'], options);
+}
+
+/** True when the URL writes a key in its user part (`rws://KEY@host/path`); false for one without, or for text that is no URL. */
+export function urlCarriesKey(text: string): boolean {
+  try {
+    return new URL(text.trim()).username !== '';
+  } catch {
+    return false;
+  }
 }
 
 /**
  * Splits a dial string on white space. Leading `rwr(s)` URLs are hops; the
  * first other URL ends the chain and is given back as the application's URL.
  */
-export function parseDialString(text: string): DialString {
+export function parseDialString(text: string, options: UrlKeyOptions = {}): DialString {
   const parts = text.trim().split(/\s+/).filter((p) => p !== '');
   const hops: RemotedUrl[] = [];
   for (const part of parts) {
@@ -89,7 +108,7 @@ export function parseDialString(text: string): DialString {
       if (hops.length === 0) throw new RemotedUrlError(`A dial string starts with an rwr:// or rwrs:// URL, got ${redact(part)}`);
       return { hops, applicationUrl: part };
     }
-    hops.push(parseRemotedUrl(part, ['rwr', 'rwrs']));
+    hops.push(parseRemotedUrl(part, ['rwr', 'rwrs'], options));
   }
   if (hops.length === 0) throw new RemotedUrlError('Empty dial string.');
   return { hops, applicationUrl: undefined };

@@ -1,9 +1,11 @@
 /**
- * The control plane's lifetime within the Nest application: listen once the
- * app has started, stop before the relay it reads is taken down.
+ * The control plane's lifetime within the Nest application: start() binds it
+ * once the data port is up (createRelayApp), stop before the relay it reads is
+ * taken down.
  */
-import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { bindError } from '../config/bind-error';
 import type { Config } from '../config/config';
 import { CONFIG } from '../config/config.constants';
 import type { KeyStore } from '../keys/api-key';
@@ -19,7 +21,7 @@ import { RelayStats } from './relay-stats';
 import { RelayTally } from '../relay/relay-tally';
 
 @Injectable()
-export class ControlService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class ControlService implements BeforeApplicationShutdown {
   private readonly hub: EventHub;
   private readonly stats: RelayStats;
   private readonly server: ControlServer;
@@ -56,8 +58,16 @@ export class ControlService implements OnApplicationBootstrap, BeforeApplication
     return this.server.tls;
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    const port = await this.server.start();
+  /**
+   * Binds and announces the control plane. Called by createRelayApp once the
+   * data port is bound (not a bootstrap hook, which runs before it): a relay
+   * whose control plane answers is one whose data plane is up.
+   */
+  async start(): Promise<void> {
+    const { host, port: configured } = this.config.grpc;
+    const port = await this.server.start().catch((err: unknown) => {
+      throw bindError(err, { portPath: 'grpc.port', hostPath: 'grpc.host', port: configured, host });
+    });
     this.log.info({ host: this.config.grpc.host, port, tls: this.server.tls }, 'control plane listening');
   }
 

@@ -38,26 +38,51 @@ export async function bootstrapKeys(store: KeyStore, given: BootstrapSecrets): P
   return generated;
 }
 
-/** The text printed once after a first start, with the URLs to use. */
-export function describeGeneratedKeys(
-  keys: readonly GeneratedKey[],
-  host: string,
-  port: number,
-  grpc?: { host: string; port: number; tls: boolean },
-): string {
-  const hostPort = joinHostPort(host, port);
+/** Where the relay's ports are, as the first-start text needs them. */
+export interface RelayEndpoints {
+  relay: { host: string; port: number; tls: boolean };
+  grpc?: { host: string; port: number; tls: boolean };
+}
+
+/** Paths in the example commands: an ssh server exposed, and a local port for it. */
+const EXAMPLE = { path: '/ssh', service: '127.0.0.1:22', localPort: 2222 };
+
+/**
+ * The text printed once after a first start: the keys, the URLs for the SDK,
+ * and commands that run as printed from the checkout (`npx remoted`, `npx buf
+ * curl`; grpcurl is not shipped). Keys go in the environment of the command,
+ * not in its arguments, which every local user sees in ps.
+ */
+export function describeGeneratedKeys(keys: readonly GeneratedKey[], endpoints: RelayEndpoints): string {
+  const { relay, grpc } = endpoints;
+  const hostPort = joinHostPort(connectHost(relay.host), relay.port);
+  const [listen, dial] = relay.tls ? ['rwss', 'rwrs'] : ['rws', 'rwr'];
   const lines = ['remoted: first start: generated keys (shown only this once; keep them safe):'];
   for (const { role, key, secret } of keys) {
     lines.push(`  ${role} key ${key.id}: ${secret}`);
-    if (role === 'server') lines.push(`    listen with  rws://${secret}@${hostPort}/<path>`);
-    if (role === 'client') lines.push(`    dial with    rwr://${secret}@${hostPort}/<path>`);
+    if (role === 'server') {
+      lines.push(`    listen with  ${listen}://${secret}@${hostPort}/<path>`);
+      lines.push(`                 REMOTED_KEY=${secret} npx remoted expose ${listen}://${hostPort}${EXAMPLE.path} --to ${EXAMPLE.service}`);
+    }
+    if (role === 'client') {
+      lines.push(`    dial with    ${dial}://${secret}@${hostPort}/<path>`);
+      lines.push(`                 REMOTED_KEY=${secret} npx remoted forward ${dial}://${hostPort}${EXAMPLE.path} --listen 127.0.0.1:${EXAMPLE.localPort}   # then ssh -p ${EXAMPLE.localPort} 127.0.0.1`);
+    }
     if (role === 'admin' && grpc) {
-      const target = joinHostPort(grpc.host, grpc.port);
-      lines.push(`    administer   grpcurl ${grpc.tls ? '' : '-plaintext '}-H 'authorization: Bearer ${secret}' ${target} remoted.admin.v1.RouteService/ListRoutes`);
-      lines.push(`                 REMOTED_ADMIN_ADDRESS=${target} REMOTED_ADMIN_KEY=${secret} remoted routes`);
+      const target = joinHostPort(connectHost(grpc.host), grpc.port);
+      const method = 'remoted.admin.v1.RouteService/ListRoutes';
+      lines.push(`    administer   REMOTED_ADMIN_ADDRESS=${target} REMOTED_ADMIN_KEY=${secret} npx remoted routes${grpc.tls ? ' --tls' : ''}`);
+      lines.push(`                 npx buf curl --protocol grpc ${grpc.tls ? '' : '--http2-prior-knowledge '}-H 'authorization: Bearer ${secret}' ${grpc.tls ? 'https' : 'http'}://${target}/${method}`);
+      lines.push(`                 grpcurl ${grpc.tls ? '' : '-plaintext '}-H 'authorization: Bearer ${secret}' ${target} ${method}   # grpcurl is not shipped: install it apart`);
     }
   }
+  lines.push('  (run the npx commands in the remoted checkout: npm ci and npm start or npm run build put them there)');
   return lines.join('\n') + '\n';
+}
+
+/** A wildcard bind address is not one to connect to: the commands use loopback. */
+function connectHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
 }
 
 function joinHostPort(host: string, port: number): string {

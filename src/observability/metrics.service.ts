@@ -2,8 +2,9 @@
  * Owns the metrics: built only when they are asked for (a metrics port or a
  * token), so a relay without them pays nothing, and the metrics port's server.
  */
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { bindError } from '../config/bind-error';
 import type { Config } from '../config/config';
 import { CONFIG } from '../config/config.constants';
 import { LOGGER } from '../logging/logging.constants';
@@ -14,7 +15,7 @@ import { MetricsServer } from './metrics-server';
 import { RelayMetrics } from './relay-metrics';
 
 @Injectable()
-export class MetricsService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class MetricsService implements OnApplicationShutdown {
   /** undefined when metrics are off. */
   readonly metrics: RelayMetrics | undefined;
   private server: MetricsServer | undefined;
@@ -33,11 +34,14 @@ export class MetricsService implements OnApplicationBootstrap, OnApplicationShut
     this.metrics = new RelayMetrics({ relay, events, tally });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  /** Binds the metrics port, if one is set: called by createRelayApp after the data port and the control plane. */
+  async start(): Promise<void> {
     const { host, port } = this.config.metrics;
     if (!this.metrics || port === undefined) return;
     this.server = new MetricsServer(this.metrics);
-    this.port = await this.server.listen(port, host);
+    this.port = await this.server.listen(port, host).catch((err: unknown) => {
+      throw bindError(err, { portPath: 'metrics.port', hostPath: 'metrics.host', port, host });
+    });
     this.log.info({ host, port: this.port }, 'metrics listening');
   }
 

@@ -60,7 +60,7 @@ describe('remoted CLI admin commands', () => {
     expect(refused.err).toMatch(/^remoted: unauthenticated: the bearer is not a valid admin key$/m);
     const bad = await remoted('keys', 'get', 'a/b/c', '--key', relay.keys.admin);
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/^remoted: invalid_argument: name: /);
+    expect(bad.err).toMatch(/^remoted: invalid_argument: name: /m);
     const missing = await remoted('routes');
     expect(missing.err).toMatch(/^remoted: missing_admin_key: /);
   });

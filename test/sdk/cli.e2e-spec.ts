@@ -1,61 +1,15 @@
 /** The built `remoted` CLI against the real relay: expose + forward, dial over stdio, errors and exit codes. */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, get, request, type Server } from 'node:http';
-import { join } from 'node:path';
 import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { listen, type RemotedServer } from '@remoted/sdk';
 import { startRelay, type StartedRelay } from '../helpers/start-relay';
 import { waitFor } from '../helpers/wait-for';
 import { RelayAdmin } from '../../src/relay/relay-admin';
+import { type Cli, runCli, stop } from './cli-process';
 import { echoConnections, nextEvent } from './sdk-helpers';
 
-const CLI = join(__dirname, '..', '..', 'sdk', 'dist', 'cli', 'main.js');
 const BLOB_BYTES = 32 * 1024 * 1024;
-
-interface Cli {
-  child: ChildProcessWithoutNullStreams;
-  stderr: () => string;
-  /** Resolves with the first match of `pattern` in stderr. */
-  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  exited: Promise<number | null>;
-}
-
-function runCli(args: string[]): Cli {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: 'pipe' });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    child.stderr.emit('log');
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    stderr: () => stderr,
-    exited,
-    waitForLog: (pattern, timeoutMs = 10_000) =>
-      new Promise((resolve, reject) => {
-        const check = (): void => {
-          const match = pattern.exec(stderr);
-          if (!match) return;
-          clearTimeout(timer);
-          child.stderr.off('log', check);
-          resolve(match);
-        };
-        const timer = setTimeout(() => {
-          child.stderr.off('log', check);
-          reject(new Error(`no ${pattern} in stderr within ${timeoutMs} ms; stderr: ${stderr}`));
-        }, timeoutMs);
-        child.stderr.on('log', check);
-        check();
-      }),
-  };
-}
-
-async function stop(cli: Cli): Promise<number | null> {
-  if (cli.child.exitCode === null) cli.child.kill('SIGTERM');
-  return cli.exited;
-}
 
 /** A port nothing listens on: bound, then given back. */
 async function freePort(): Promise<number> {
@@ -81,8 +35,8 @@ describe('remoted CLI', () => {
   });
   afterAll(() => relay.close());
 
-  function cli(args: string[]): Cli {
-    const started = runCli(args);
+  function cli(args: string[], env?: NodeJS.ProcessEnv): Cli {
+    const started = runCli(args, env);
     clis.push(started);
     return started;
   }
@@ -163,7 +117,8 @@ describe('remoted CLI', () => {
     });
 
     it('is the link: stdin goes out, the answer comes to stdout, exit 0 after the far end closes', async () => {
-      const dial = cli(['dial', relay.url('rwr', '/echo')]);
+      // The key from the environment: a key in the URL would add its warning to stderr.
+      const dial = cli(['dial', `rwr://127.0.0.1:${relay.port}/echo`], { REMOTED_KEY: relay.keys.client });
       let stdout = '';
       dial.child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       dial.child.stdin.end('ping over stdio\n');
@@ -175,7 +130,7 @@ describe('remoted CLI', () => {
 
   describe('errors and exit codes', () => {
     it('a path with no listener: exit 4, one line missing_destination', async () => {
-      const dial = cli(['dial', relay.url('rwr', '/nobody')]);
+      const dial = cli(['dial', `rwr://127.0.0.1:${relay.port}/nobody`], { REMOTED_KEY: relay.keys.client });
       expect(await dial.exited).toBe(4);
       expect(dial.stderr()).toMatch(/^remoted: missing_destination: .+\n$/);
     });
@@ -183,7 +138,7 @@ describe('remoted CLI', () => {
     it('a bad key: exit 3, invalid_missing_apikey', async () => {
       const dial = cli(['dial', relay.url('rwr', '/x', 'wrong')]);
       expect(await dial.exited).toBe(3);
-      expect(dial.stderr()).toMatch(/^remoted: invalid_missing_apikey: /);
+      expect(dial.stderr()).toMatch(/^remoted: invalid_missing_apikey: /m);
     });
 
     it('expose on a path in use: exit 4, path_in_use, no retry loop', async () => {
@@ -202,12 +157,14 @@ describe('remoted CLI', () => {
       // Spares are on by default: the first dial is linked to one, whose 101 came before expose could try
       // its service, so no 502 can be sent any more and the link is closed. expose then drops its spares.
       await waitFor(() => relay.app.get(RelayAdmin).counts().spares === 2, 'the relay holds expose\'s 2 spares');
-      const first = cli(['dial', relay.url('rwr', '/dead')]);
+      const dialUrl = `rwr://127.0.0.1:${relay.port}/dead`;
+      const client = { REMOTED_KEY: relay.keys.client };
+      const first = cli(['dial', dialUrl], client);
       expect(await first.exited).toBe(0);
       await waitFor(() => relay.app.get(RelayAdmin).counts().spares === 0, 'expose dropped its spares');
 
       // From then on each dial takes the notify path and is refused before any dial-back.
-      const dial = cli(['dial', relay.url('rwr', '/dead')]);
+      const dial = cli(['dial', dialUrl], client);
       expect(await dial.exited).toBe(7);
       expect(dial.stderr()).toMatch(/^remoted: destination_unreachable: The listener could not serve this dial: the local service is unreachable \(ECONNREFUSED\)\n$/);
       // The dialer learns no local address; the expose side logs it.
@@ -219,6 +176,18 @@ describe('remoted CLI', () => {
       const local = connect(Number(port), '127.0.0.1');
       await new Promise<void>((resolve) => local.once('close', () => resolve()).on('error', () => undefined));
       await forward.waitForLog(/connection #1: dial failed: destination_unreachable: The listener could not serve this dial: /);
+    });
+
+    it('an admin command with no control plane at the address: exit 6, one line naming the address and the setting', async () => {
+      const closed = createNetServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const { port } = closed.address() as { port: number };
+      await new Promise<void>((resolve) => closed.close(() => resolve()));
+      const routes = cli(['routes', '--address', `127.0.0.1:${port}`], { REMOTED_ADMIN_KEY: relay.keys.admin });
+      expect(await routes.exited).toBe(6);
+      expect(routes.stderr()).toBe(
+        `remoted: unavailable: cannot reach the control plane at 127.0.0.1:${port} (connection refused): is the relay running, and is this its gRPC address? (--address, env REMOTED_ADMIN_ADDRESS)\n`,
+      );
     });
 
     it('usage errors: exit 2', async () => {

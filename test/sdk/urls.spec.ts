@@ -1,5 +1,5 @@
 /** Remoted URLs and dial strings (PROTOCOL.md, "URLs"). */
-import { parseDialString, parseListenUrl, parseRemotedUrl, redactUrl, RemotedUrlError } from '@remoted/sdk';
+import { parseDialString, parseListenUrl, parseRemotedUrl, redactUrl, RemotedUrlError, urlCarriesKey } from '@remoted/sdk';
 
 describe('parseRemotedUrl', () => {
   it('reads rws with the default port', () => {
@@ -40,6 +40,14 @@ describe('parseRemotedUrl', () => {
       expect(() => parseRemotedUrl(bad)).toThrow(RemotedUrlError);
     }
     expect(() => parseListenUrl('rwr://k@h/p')).toThrow(/rws:\/\//);
+  });
+
+  it('takes the key given apart for a URL without one; a key in the URL wins', () => {
+    expect(parseRemotedUrl('rws://relay.example/p', undefined, { key: 'APART' }).key).toBe('APART');
+    expect(parseRemotedUrl('rws://INLINE@relay.example/p', undefined, { key: 'APART' }).key).toBe('INLINE');
+    expect(() => parseRemotedUrl('rws://relay.example/p', undefined, { key: '' })).toThrow(RemotedUrlError);
+    expect(parseDialString('rwr://K1@a/x rwr://b/y', { key: 'APART' }).hops.map((h) => h.key)).toEqual(['K1', 'APART']);
+    expect([urlCarriesKey('rws://K@h/p'), urlCarriesKey('rws://h/p'), urlCarriesKey('not a url')]).toEqual([true, false, false]);
   });
 
   it('never puts the key in an error message or a redacted URL', () => {

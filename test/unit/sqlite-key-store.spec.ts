@@ -66,7 +66,7 @@ describe('SqliteKeyStore', () => {
   it('generates a server, a client and an admin key on a first start only', async () => {
     const generated = await bootstrapKeys(store, {});
     expect(generated.map((g) => g.role)).toEqual(['server', 'client', 'admin']);
-    const text = describeGeneratedKeys(generated, '127.0.0.1', 37791);
+    const text = describeGeneratedKeys(generated, { relay: { host: '127.0.0.1', port: 37791, tls: false } });
     expect(text).toContain(`rws://${generated[0].secret}@127.0.0.1:37791/<path>`);
     expect(text).toContain(`rwr://${generated[1].secret}@127.0.0.1:37791/<path>`);
     expect(await bootstrapKeys(store, {})).toEqual([]);

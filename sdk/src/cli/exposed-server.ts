@@ -17,6 +17,8 @@ import { splice } from './splice';
 const LOCAL_CONNECT_TIMEOUT_MS = 10_000;
 
 export interface ExposedRouteOptions {
+  /** The server key when the URL carries none (key-source.ts). */
+  key?: string;
   to: HostPort;
   spares: number | 'auto';
   proxyProtocol?: ProxyProtocolVersion;
@@ -29,6 +31,7 @@ export interface ExposedRouteOptions {
 export function exposedServer(options: ExposedRouteOptions, log: CliLogger): RemotedServer {
   const { to, proxyProtocol, logPrefix } = options;
   const server = new RemotedServer({
+    key: options.key,
     reconnect: { maxDelayMs: options.maxRetryDelayMs },
     spares: options.spares,
     openTarget: () => connectLocal(to),

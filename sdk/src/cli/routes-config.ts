@@ -11,6 +11,7 @@ import { MAX_SPARES } from '../remoted-server';
 import { parseListenUrl, RemotedUrlError, redactUrl } from '../urls';
 import { CliError, EXIT } from './exit-codes';
 import { type HostPort, parseHostPort } from './host-port';
+import { KEY_ENV, readKeyFile } from './key-source';
 import { type JsonEntry, type JsonNode, JsonSyntaxError, lineColumnAt, parsePositionedJson } from './positioned-json';
 
 /** One route to expose, resolved: everything a RemotedServer and its links need. */
@@ -277,24 +278,18 @@ function keyOf(where: ConfigText, fields: Map<string, JsonEntry>, field: string,
   const fail = (message: string): RoutesConfigError => where.error(fileEntry.value.offset, name, message);
   let key: string;
   try {
-    const mode = statSync(path).mode;
-    // As ssh does for private keys: a key others can read is not a secret any more.
-    if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-      throw fail(`${path} is open to other users (mode ${(mode & 0o777).toString(8)}): chmod 600 it`);
-    }
-    key = readFileSync(path, 'utf8').trim();
+    // The same rule and messages as --key-file: refused when group or others may access it.
+    key = readKeyFile(path, path);
   } catch (err) {
-    if (err instanceof RoutesConfigError) throw err;
-    throw fail(`cannot read the key file: ${(err as Error).message}`);
+    throw fail(err instanceof Error ? err.message : String(err));
   }
-  if (key === '') throw fail(`${path} is empty`);
   return { key, field: name, offset: fileEntry.value.offset };
 }
 
 /** REMOTED_KEY, the key of every route that names none (read here only for the routes file). */
 function envKey(env: NodeJS.ProcessEnv): KeySource | undefined {
-  const key = env.REMOTED_KEY;
-  return key ? { key, field: 'REMOTED_KEY', offset: 0 } : undefined;
+  const key = env[KEY_ENV.data];
+  return key ? { key, field: KEY_ENV.data, offset: 0 } : undefined;
 }
 
 function kindOf(node: JsonNode): string {

@@ -3,10 +3,11 @@ import type { Command } from 'commander';
 import { CloseKeyConnectionsResponseSchema } from '../../gen/remoted/admin/v1/key_service_pb';
 import { CloseLinkResponseSchema } from '../../gen/remoted/admin/v1/link_service_pb';
 import { CloseRouteMode, CloseRouteResponseSchema } from '../../gen/remoted/admin/v1/route_service_pb';
+import type { CliContext } from '../cli-context';
 import { type AdminOptions, withAdminClient, withAdminOptions } from './admin-connection';
 import { idOf, printJson } from './output';
 
-export function registerDisconnect(program: Command): void {
+export function registerDisconnect(program: Command, { log }: CliContext): void {
   const disconnect = program.command('disconnect').description('close a route, a link, or everything a key opened (admin key needed)');
 
   withAdminOptions(disconnect.command('route'))
@@ -22,7 +23,7 @@ export function registerDisconnect(program: Command): void {
         '\nExample:\n  remoted disconnect route /echo --for-good --reason "moved to /echo2"',
     )
     .action((route: string, opts: AdminOptions & { links?: boolean; forGood?: boolean; reason?: string }) =>
-      withAdminClient(opts, async (client) => {
+      withAdminClient(opts, log, async (client) => {
         const byPath = route.startsWith('/');
         const closed = await client.routes.closeRoute({
           path: byPath ? route : '',
@@ -45,7 +46,7 @@ export function registerDisconnect(program: Command): void {
     .description('close one link, both sides at once')
     .argument('<link>', 'link id or name (links/lnk_…)')
     .action((link: string, opts: AdminOptions) =>
-      withAdminClient(opts, async (client) => {
+      withAdminClient(opts, log, async (client) => {
         const closed = await client.links.closeLink({ name: link });
         if (opts.json) return printJson(CloseLinkResponseSchema, closed);
         process.stdout.write(`closed link ${idOf(closed.link?.name ?? link)} on ${closed.link?.path ?? '?'}\n`);
@@ -56,7 +57,7 @@ export function registerDisconnect(program: Command): void {
     .description('close every listener and link a key opened (the key stays usable; see keys revoke)')
     .argument('<key>', 'key id or name (keys/key_…)')
     .action((key: string, opts: AdminOptions) =>
-      withAdminClient(opts, async (client) => {
+      withAdminClient(opts, log, async (client) => {
         const closed = await client.keys.closeKeyConnections({ name: key });
         if (opts.json) return printJson(CloseKeyConnectionsResponseSchema, closed);
         process.stdout.write(`closed ${closed.closedRoutes} routes, ${closed.closedLinks} links of ${idOf(key)}\n`);

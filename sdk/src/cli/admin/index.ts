@@ -11,9 +11,9 @@ import { registerRoutes } from './routes';
 import { registerStatsWatch } from './stats-watch';
 
 export function registerAdminCommands(program: Command, ctx: CliContext): void {
-  registerKeys(program);
-  registerRoutes(program);
-  registerLinks(program);
-  registerDisconnect(program);
+  registerKeys(program, ctx);
+  registerRoutes(program, ctx);
+  registerLinks(program, ctx);
+  registerDisconnect(program, ctx);
   registerStatsWatch(program, ctx);
 }

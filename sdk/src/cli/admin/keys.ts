@@ -11,6 +11,7 @@ import {
 } from '../../gen/remoted/admin/v1/key_service_pb';
 import { type Key, KeyRole, KeyState, type RoutePolicy } from '../../gen/remoted/admin/v1/key_pb';
 import { CliError } from '../exit-codes';
+import type { CliContext } from '../cli-context';
 import { type AdminOptions, withAdminClient, withAdminOptions } from './admin-connection';
 import { collect, parseCap, parseExpiry, parsePoolSize, parseRole, parseRoutePolicy, policyLabel } from './key-options';
 import { enumLabel, formatTime, idOf, printJson, printTable } from './output';
@@ -44,7 +45,7 @@ interface KeyFieldOptions extends CapOptions {
   poolSize?: number;
 }
 
-export function registerKeys(program: Command): void {
+export function registerKeys(program: Command, { log }: CliContext): void {
   const keys = program.command('keys').description('create, list and revoke API keys (admin key needed)');
 
   withCapOptions(withAdminOptions(keys.command('create')))
@@ -56,7 +57,7 @@ export function registerKeys(program: Command): void {
     .option('--route-policy <policy>', POLICY_HELP, parseRoutePolicy)
     .option('--pool-size <n>', POOL_SIZE_HELP, parsePoolSize)
     .action((opts: AdminOptions & CapOptions & { role: KeyRole; label: string; scope: string[]; expires?: Date; routePolicy?: RoutePolicy; poolSize?: number }) =>
-      withAdminClient(opts, async (client) => {
+      withAdminClient(opts, log, async (client) => {
         const created = await client.keys.createKey({
           role: opts.role,
           label: opts.label,
@@ -77,7 +78,7 @@ export function registerKeys(program: Command): void {
     .option('--role <role>', 'only keys of this role', parseRole)
     .option('--all', 'include revoked keys')
     .action((opts: AdminOptions & { role?: KeyRole; all?: boolean }) =>
-      withAdminClient(opts, async (client) => {
+      withAdminClient(opts, log, async (client) => {
         const all: Key[] = [];
         let pageToken = '';
         do {
@@ -94,7 +95,7 @@ export function registerKeys(program: Command): void {
     .description('show one key')
     .argument('<key>', 'key id or name (keys/key_…)')
     .action((key: string, opts: AdminOptions) =>
-      withAdminClient(opts, async (client) => {
+      withAdminClient(opts, log, async (client) => {
         const got = await client.keys.getKey({ name: key });
         if (opts.json) return printJson(GetKeyResponseSchema, got);
         printKeys(got.key ? [got.key] : []);
@@ -109,7 +110,7 @@ export function registerKeys(program: Command): void {
     .option('--route-policy <policy>', POLICY_HELP, parseRoutePolicy)
     .option('--pool-size <n>', POOL_SIZE_HELP, parsePoolSize)
     .action((key: string, opts: AdminOptions & KeyFieldOptions) =>
-      withAdminClient(opts, async (client) => {
+      withAdminClient(opts, log, async (client) => {
         const paths = updateMaskOf(opts);
         const updated = await client.keys.updateKey({
           key: {
@@ -136,7 +137,7 @@ export function registerKeys(program: Command): void {
     .option('--keep-links', 'let the key\'s established links run until they end by themselves')
     .option('--close-connections', 'close the links even with --keep-links (what revoke did only with this flag before)')
     .action((key: string, opts: AdminOptions & { closeConnections?: boolean; keepLinks?: boolean }) =>
-      withAdminClient(opts, async (client) => {
+      withAdminClient(opts, log, async (client) => {
         const revoked = await client.keys.revokeKey({ name: key, closeConnections: opts.closeConnections, keepLinks: opts.keepLinks });
         if (opts.json) return printJson(RevokeKeyResponseSchema, revoked);
         process.stdout.write(`revoked ${idOf(revoked.key?.name ?? key)}; closed ${revoked.closedRoutes} routes, ${revoked.closedLinks} links\n`);

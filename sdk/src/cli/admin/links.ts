@@ -3,17 +3,18 @@ import { create } from '@bufbuild/protobuf';
 import type { Command } from 'commander';
 import type { Link } from '../../gen/remoted/admin/v1/link_pb';
 import { ListLinksResponseSchema } from '../../gen/remoted/admin/v1/link_service_pb';
+import type { CliContext } from '../cli-context';
 import { type AdminOptions, withAdminClient, withAdminOptions } from './admin-connection';
 import { formatBytes, formatDuration, formatTime, idOf, printJson, printTable } from './output';
 
-export function registerLinks(program: Command): void {
+export function registerLinks(program: Command, { log }: CliContext): void {
   withAdminOptions(program.command('links'))
     .description('list open links with their bytes and idle time (admin key needed)')
     .option('--route <route>', 'only links of this route (id or routes/…)')
     .option('--path <path>', 'only links on this path')
     .option('--of-key <key>', 'only links this key dialed or dialed back (id or keys/…)')
     .action((opts: AdminOptions & { route?: string; path?: string; ofKey?: string }) =>
-      withAdminClient(opts, async (client) => {
+      withAdminClient(opts, log, async (client) => {
         const links: Link[] = [];
         let pageToken = '';
         do {

@@ -7,10 +7,11 @@ import type { Command } from 'commander';
 import { RoutePolicy } from '../../gen/remoted/admin/v1/key_pb';
 import { type Route, RouteState } from '../../gen/remoted/admin/v1/route_pb';
 import { DrainRouteResponseSchema, ListRoutesResponseSchema } from '../../gen/remoted/admin/v1/route_service_pb';
+import type { CliContext } from '../cli-context';
 import { type AdminOptions, withAdminClient, withAdminOptions } from './admin-connection';
 import { enumLabel, formatBytes, formatTime, idOf, printJson, printTable } from './output';
 
-export function registerRoutes(program: Command): void {
+export function registerRoutes(program: Command, { log }: CliContext): void {
   const routes = program.command('routes').description('list and drain routes: one per connected listener (admin key needed)');
 
   // The default subcommand: plain `remoted routes [--of-key …]` keeps listing.
@@ -19,7 +20,7 @@ export function registerRoutes(program: Command): void {
     .option('--of-key <key>', 'only routes opened by this key (id or keys/…)')
     .option('--path <path>', 'only routes on this path')
     .action((opts: AdminOptions & { ofKey?: string; path?: string }) =>
-      withAdminClient(opts, async (client) => {
+      withAdminClient(opts, log, async (client) => {
         const all: Route[] = [];
         let pageToken = '';
         do {
@@ -36,7 +37,7 @@ export function registerRoutes(program: Command): void {
     .description("stop new dials to a route's listener; its open links run until they end")
     .argument('<route>', 'a route id or name (routes/lsn_…), or a path that one listener holds')
     .action((route: string, opts: AdminOptions) =>
-      withAdminClient(opts, async (client) => {
+      withAdminClient(opts, log, async (client) => {
         const byPath = route.startsWith('/');
         const drained = await client.routes.drainRoute({ path: byPath ? route : '', name: byPath ? '' : route });
         if (opts.json) return printJson(DrainRouteResponseSchema, drained);

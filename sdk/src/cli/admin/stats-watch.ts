@@ -13,7 +13,7 @@ export function registerStatsWatch(program: Command, ctx: CliContext): void {
   withAdminOptions(program.command('stats'))
     .description("the relay's counters and gauges (admin key needed)")
     .action((opts: AdminOptions) =>
-      withAdminClient(opts, async (client) => {
+      withAdminClient(opts, ctx.log, async (client) => {
         const s = await client.stats.getStats({});
         if (opts.json) return printJson(GetStatsResponseSchema, s);
         printTable(
@@ -36,7 +36,7 @@ export function registerStatsWatch(program: Command, ctx: CliContext): void {
   withAdminOptions(program.command('watch'))
     .description("print the relay's events as they happen, until Ctrl-C (admin key needed)")
     .action((opts: AdminOptions) =>
-      withAdminClient(opts, async (client) => {
+      withAdminClient(opts, ctx.log, async (client) => {
         const stream = client.watch();
         void ctx.untilSignal().then(() => stream.cancel());
         for await (const event of stream) {

@@ -5,21 +5,24 @@
 import type { Command } from 'commander';
 import { dialChain } from '../../dial';
 import type { CliContext } from '../cli-context';
+import { type KeyFileOption, keySourcesHelp, resolveUrlKey, withKeyFileOption } from '../key-source';
 import { parseMs } from '../parse-number';
 
 export function registerDial(program: Command, ctx: CliContext): void {
-  program
+  const command = program
     .command('dial')
     .description('dial a relay route and use stdin/stdout as the link (for ssh ProxyCommand)')
-    .argument('<rwr-url>', 'rwr://CLIENTKEY@relay[:port]/path (rwrs:// for TLS; several, space-separated, to chain)')
-    .option('--timeout <ms>', 'bound on the dial', parseMs, 60_000)
+    .argument('<rwr-url>', 'rwr://relay[:port]/path (rwrs:// for TLS; several, space-separated, to chain), the client key from --key-file or REMOTED_KEY')
+    .option('--timeout <ms>', 'bound on the dial', parseMs, 60_000);
+  withKeyFileOption(command, 'data', 'client key')
     .addHelpText(
       'after',
-      "\nA listener that cannot reach its service refuses the dial: exit 7, remoted: destination_unreachable: ...\n" +
-        "\nExample:\n  ssh -o ProxyCommand='remoted dial rwr://KEY@relay.example/ssh' user@host",
+      '\nA listener that cannot reach its service refuses the dial: exit 7, remoted: destination_unreachable: ...\n' +
+        `\nExample:\n  ssh -o ProxyCommand='remoted dial rwr://relay.example/ssh --key-file ~/.remoted/ssh.key' user@host\n${keySourcesHelp('data')}`,
     )
-    .action(async (url: string, opts: { timeout: number }) => {
-      const { socket } = await dialChain(url, { timeoutMs: opts.timeout });
+    .action(async (url: string, opts: KeyFileOption & { timeout: number }) => {
+      const key = resolveUrlKey(url, opts, ctx.log);
+      const { socket } = await dialChain(url, { key, timeoutMs: opts.timeout });
       ctx.log.debug('linked');
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);

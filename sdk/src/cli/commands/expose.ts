@@ -14,10 +14,11 @@ import type { CliContext } from '../cli-context';
 import { CliError } from '../exit-codes';
 import { exposedServer } from '../exposed-server';
 import { parseHostPort } from '../host-port';
+import { type KeyFileOption, keySourcesHelp, resolveUrlKey, withKeyFileOption } from '../key-source';
 import { parseMs } from '../parse-number';
 import { exposeFromConfig, ROUTES_FILE_HELP } from './expose-config';
 
-interface ExposeOptions {
+interface ExposeOptions extends KeyFileOption {
   to?: string;
   config?: string;
   maxRetryDelay: number;
@@ -30,25 +31,27 @@ const DEFAULT_DRAIN_TIMEOUT_SECONDS = 30;
 const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 export function registerExpose(program: Command, ctx: CliContext): void {
-  program
+  const command = program
     .command('expose')
     .description('listen on a relay route and connect every link to a local TCP service')
-    .argument('[rws-url]', 'rws://SERVERKEY@relay[:port]/path (or rwss:// for TLS)')
+    .argument('[rws-url]', 'rws://relay[:port]/path (or rwss:// for TLS), the server key from --key-file or REMOTED_KEY')
     .option('--to <host:port>', 'the local service each link is connected to (before the dial-back: a dial it cannot reach is refused, 502 destination_unreachable)')
     .option('--config <file>', 'expose every route of a JSON routes file instead (see below); SIGHUP re-reads it')
-    .option('--max-retry-delay <ms>', 'largest delay between reconnect attempts', parseMs, 30_000)
+    .option('--max-retry-delay <ms>', 'largest delay between reconnect attempts (for 60 s after the route dropped, at most 2000 ms)', parseMs, 30_000)
     .option('--spares <n|auto>', `spare dial-backs kept open at the relay so that links are made at once: auto keeps 2 while idle and more while dials come fast; a number (0 to ${MAX_SPARES}) keeps that many; 0 turns them off; the relay may grant fewer`, parseSpares, 'auto')
     .option('--drain-timeout <seconds>', 'on SIGINT/SIGTERM, how long open links may run on before exit (a second signal exits at once)', parseSeconds, DEFAULT_DRAIN_TIMEOUT_SECONDS)
     .addOption(
       new Option('--proxy-protocol <version>', "start each connection to the local service with a PROXY protocol header carrying the dialer's address (off by default)")
         .choices(PROXY_PROTOCOL_VERSIONS),
-    )
+    );
+  withKeyFileOption(command, 'data', 'server key')
     .addHelpText(
       'after',
-      '\nExamples:\n  remoted expose rws://KEY@relay.example/ssh --to 127.0.0.1:22\n' +
-        '  remoted expose rws://KEY@relay.example/web --to 127.0.0.1:8080 --proxy-protocol v2   # nginx: listen 8080 proxy_protocol;\n' +
-        '  remoted expose rws://KEY@relay.example/api --to 127.0.0.1:8080 --spares 16 --drain-timeout 60\n' +
+      '\nExamples:\n  REMOTED_KEY=SERVERKEY remoted expose rws://relay.example/ssh --to 127.0.0.1:22\n' +
+        '  remoted expose rws://relay.example/web --key-file ~/.remoted/web.key --to 127.0.0.1:8080 --proxy-protocol v2   # nginx: listen 8080 proxy_protocol;\n' +
+        '  remoted expose rws://relay.example/api --key-file api.key --to 127.0.0.1:8080 --spares 16 --drain-timeout 60\n' +
         '  remoted expose --config routes.json\n' +
+        `${keySourcesHelp('data')}\n` +
         ROUTES_FILE_HELP,
     )
     .action(async (url: string | undefined, opts: ExposeOptions, command: Command) => {
@@ -59,9 +62,10 @@ export function registerExpose(program: Command, ctx: CliContext): void {
       }
       if (url === undefined) command.error("missing required argument 'rws-url' (or --config <file>)");
       if (opts.to === undefined) command.error("required option '--to <host:port>' not specified (or --config <file>)");
-      parseListenUrl(url); // a usage error before anything starts
+      const key = resolveUrlKey(url, opts, ctx.log);
+      parseListenUrl(url, { key }); // a usage error before anything starts
       const target = parseHostPort(opts.to);
-      const server = exposedServer({ to: target, spares: opts.spares, proxyProtocol: opts.proxyProtocol, maxRetryDelayMs: opts.maxRetryDelay, logPrefix: '' }, ctx.log);
+      const server = exposedServer({ key, to: target, spares: opts.spares, proxyProtocol: opts.proxyProtocol, maxRetryDelayMs: opts.maxRetryDelay, logPrefix: '' }, ctx.log);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         // An operator's drain ends with the server's close once its links are done.

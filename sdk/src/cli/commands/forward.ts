@@ -4,20 +4,23 @@ import type { Command } from 'commander';
 import { dialHops, type DialOptions } from '../../dial';
 import { parseDialString, redactUrl } from '../../urls';
 import type { CliContext } from '../cli-context';
+import { type KeyFileOption, keySourcesHelp, resolveUrlKey, withKeyFileOption } from '../key-source';
 import { formatHostPort, parseHostPort } from '../host-port';
 import { parseMs } from '../parse-number';
 import { splice } from '../splice';
 
 export function registerForward(program: Command, ctx: CliContext): void {
-  program
+  const command = program
     .command('forward')
     .description('accept local TCP connections and dial the relay route for each one')
-    .argument('<rwr-url>', 'rwr://CLIENTKEY@relay[:port]/path (rwrs:// for TLS; several, space-separated, to chain)')
+    .argument('<rwr-url>', 'rwr://relay[:port]/path (rwrs:// for TLS; several, space-separated, to chain), the client key from --key-file or REMOTED_KEY')
     .requiredOption('--listen <host:port>', 'local address to accept on (port 0 picks one; see the log line)')
-    .option('--timeout <ms>', 'bound on each dial', parseMs, 60_000)
-    .addHelpText('after', '\nExample:\n  remoted forward rwr://KEY@relay.example/db --listen 127.0.0.1:5432')
-    .action(async (url: string, opts: { listen: string; timeout: number }) => {
-      const { hops } = parseDialString(url);
+    .option('--timeout <ms>', 'bound on each dial', parseMs, 60_000);
+  withKeyFileOption(command, 'data', 'client key')
+    .addHelpText('after', `\nExample:\n  REMOTED_KEY=CLIENTKEY remoted forward rwr://relay.example/db --listen 127.0.0.1:5432\n${keySourcesHelp('data')}`)
+    .action(async (url: string, opts: KeyFileOption & { listen: string; timeout: number }) => {
+      const key = resolveUrlKey(url, opts, ctx.log);
+      const { hops } = parseDialString(url, { key });
       const local = parseHostPort(opts.listen);
       const dialOptions: DialOptions = { timeoutMs: opts.timeout };
       const route = hops.map(redactUrl).join(' ');
