@@ -16,6 +16,13 @@ export interface RelayLimits {
   maxListenerMessageBytes: number;
   /** Sockets the relay holds at once (listeners, waiting dialers, both sides of links); past this, 503. */
   maxConnections: number;
+  /**
+   * Connections the kernel queues on the relay port before the relay accepts
+   * them (listen(2) backlog, capped by net.core.somaxconn). Node's 511 is too
+   * few for a herd of listeners and their spares reconnecting after a restart:
+   * past it the kernel drops SYNs and each peer waits a 1 s retransmit.
+   */
+  listenBacklog: number;
   /** Routes (listeners) open at once; past this, 503. */
   maxRoutes: number;
   /** Links open at once per client key; past this, a dial is answered 503. Per-key caps: keys may set their own. */
@@ -129,6 +136,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxPreLinkBytes: 64 * 1024,
   maxListenerMessageBytes: 4096,
   maxConnections: 60_000,
+  listenBacklog: 4096,
   maxRoutes: 10_000,
   maxLinksPerKey: 10_000,
   maxRoutesPerKey: 1024,

@@ -53,6 +53,17 @@ export class RelayHttpAdapter extends ExpressAdapter {
     this.httpServer.on('connection', (socket: Socket) => this.connections.track(socket));
   }
 
+  /** Nest's listen with the relay's accept-queue length (limits.listenBacklog) instead of Node's 511. */
+  override listen(port: string | number, callback?: () => void): Server;
+  override listen(port: string | number, hostname: string, callback?: () => void): Server;
+  override listen(port: string | number, hostnameOrCallback?: string | (() => void), callback?: () => void): Server {
+    const server = this.httpServer as Server;
+    const backlog = this.relayOptions.limits.listenBacklog;
+    return typeof hostnameOrCallback === 'string'
+      ? server.listen(Number(port), hostnameOrCallback, backlog, callback)
+      : server.listen(Number(port), undefined, backlog, hostnameOrCallback);
+  }
+
   /**
    * The server parses a connection (HTTP, or a TLS handshake) from its own
    * 'connection' listener. That listener is taken off and called by the gate
