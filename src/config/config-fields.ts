@@ -4,7 +4,7 @@
  * text and the README's table all come from this list.
  */
 import { ROUTE_POLICIES } from '../keys/route-policy';
-import type { LogLevel } from './config';
+import type { LegacyPeerQuirk, LogLevel } from './config';
 
 export type FieldKind =
   | { type: 'string'; nonEmpty?: boolean }
@@ -26,6 +26,8 @@ export interface ConfigField {
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+export const LEGACY_PEER_QUIRKS: readonly LegacyPeerQuirk[] = ['auto', 'always', 'never'];
+
 const MAX_INT = Number.MAX_SAFE_INTEGER;
 
 /**
@@ -46,7 +48,8 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: 'logLevel', env: 'REMOTED_LOG_LEVEL', flag: 'log-level', kind: { type: 'enum', values: LOG_LEVELS }, description: 'log level' },
   { path: 'listenerPingIntervalMs', env: 'REMOTED_LISTENER_PING_INTERVAL_MS', flag: 'listener-ping-interval-ms', kind: { type: 'int', min: 100, max: MAX_INT }, description: 'ms between pings of a listener; no pong by the next ping drops it' },
   { path: 'sweepIntervalMs', env: 'REMOTED_SWEEP_INTERVAL_MS', flag: 'sweep-interval-ms', kind: { type: 'int', min: 10, max: 60_000 }, description: 'ms between checks of dialer deadlines and idle links' },
-  { path: 'legacyPeerDelayMs', env: 'REMOTED_LEGACY_PEER_DELAY_MS', flag: 'legacy-peer-delay-ms', kind: { type: 'int', min: 0, max: 5000 }, description: 'ms before relaying to a peer that did not declare early-data (original SDKs); 0 turns it off' },
+  { path: 'legacyPeerDelayMs', env: 'REMOTED_LEGACY_PEER_DELAY_MS', flag: 'legacy-peer-delay-ms', kind: { type: 'int', min: 0, max: 5000 }, description: 'longest ms bytes wait after the 101 of a peer that needs it (see legacy-peer-quirk); released early by the first byte from that peer; 0 turns it off' },
+  { path: 'legacyPeerQuirk', env: 'REMOTED_LEGACY_PEER_QUIRK', flag: 'legacy-peer-quirk', kind: { type: 'enum', values: LEGACY_PEER_QUIRKS }, description: 'which peers without early-data get that hold: auto (the original PHP SDK, recognised by its request headers), always, never' },
   { path: 'limits.maxHeaderBytes', env: 'REMOTED_MAX_HEADER_BYTES', flag: 'max-header-bytes', kind: { type: 'int', min: 1024, max: 1024 * 1024 }, description: 'request header bytes; more is answered 431' },
   { path: 'limits.headerTimeoutMs', env: 'REMOTED_HEADER_TIMEOUT_MS', flag: 'header-timeout-ms', kind: { type: 'int', min: 100, max: 600_000 }, description: 'ms for request headers to arrive before the connection is closed' },
   { path: 'limits.maxWaitingDialersPerRoute', env: 'REMOTED_MAX_WAITING_DIALERS_PER_ROUTE', flag: 'max-waiting-dialers-per-route', kind: { type: 'int', min: 1, max: 1_000_000 }, description: 'dialers waiting on one route; more are answered 503' },

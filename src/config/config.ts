@@ -1,6 +1,9 @@
 /** The relay's typed configuration. Every knob has a default here. */
 import type { RoutePolicy } from '../keys/route-policy';
 
+/** Which peers without early-data have bytes held after their 101 (src/relay/legacy-peer.ts). */
+export type LegacyPeerQuirk = 'auto' | 'always' | 'never';
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface RelayLimits {
@@ -98,6 +101,8 @@ export interface Config {
    * bytes that arrive in the same read as the 101).
    */
   legacyPeerDelayMs: number;
+  /** Which peers get that hold: `auto` only the original's PHP SDK (src/relay/legacy-peer.ts). */
+  legacyPeerQuirk: LegacyPeerQuirk;
   limits: RelayLimits;
   routes: RoutesConfig;
   grpc: GrpcConfig;
@@ -156,6 +161,7 @@ export const DEFAULT_CONFIG: Config = {
   listenerPingIntervalMs: 30_000,
   sweepIntervalMs: 500,
   legacyPeerDelayMs: 50,
+  legacyPeerQuirk: 'auto',
   limits: DEFAULT_LIMITS,
   routes: { policy: 'exclusive', poolSize: 8, poolDialbackDeadlineMs: 2000, sparesPerListener: 16, sparesPerRoute: 64, spareMaxAgeSeconds: 120 },
   grpc: { host: '127.0.0.1', port: 37792, maxConnections: 256, maxConcurrentStreams: 100, maxUnauthenticatedCalls: 64, maxConnectionIdleMs: 60_000 },

@@ -89,9 +89,9 @@ export function replyTimeout(socket: Duplex): void {
   writeAndClose(socket, 'timeout', 504, { [WIRE_HEADER_WEBROUTE_VERSION]: WEBROUTE_VERSION, 'Content-Length': '0', Connection: 'close' }, '');
 }
 
-/** The 101 each half of a link gets; the socket stays open for the link. */
-export function replySwitching(socket: Duplex, id: string): void {
-  socket.write(`${switchingHead(id)}\r\n`);
+/** The 101 each half of a link gets; the Link writes it, with any bytes already held for that side (one write). */
+export function switchingAnswer(id: string): string {
+  return `${switchingHead(id)}\r\n`;
 }
 
 /** What a spare learns of the dialer it is linked to (docs/protocol.md, spares). */
@@ -102,13 +102,13 @@ export interface SpareDialerInfo {
 }
 
 /** The 101 of a spare taken by a dial: the base 101 plus who dialed. */
-export function replySpareSwitching(socket: Duplex, spareId: string, dialer: SpareDialerInfo): void {
-  socket.write(
+export function spareSwitchingAnswer(spareId: string, dialer: SpareDialerInfo): string {
+  return (
     switchingHead(spareId) +
-      // The address comes from the socket or a trusted proxy; an id with a line break never gets this far.
-      `${WIRE_HEADER_DIALER_ADDRESS}: ${dialer.address}\r\n` +
-      `${WIRE_HEADER_DIALER_ID}: ${dialer.id}\r\n` +
-      `${WIRE_HEADER_WEBROUTE_TIMEOUT}: ${dialer.timeoutSeconds}\r\n\r\n`,
+    // The address comes from the socket or a trusted proxy; an id with a line break never gets this far.
+    `${WIRE_HEADER_DIALER_ADDRESS}: ${dialer.address}\r\n` +
+    `${WIRE_HEADER_DIALER_ID}: ${dialer.id}\r\n` +
+    `${WIRE_HEADER_WEBROUTE_TIMEOUT}: ${dialer.timeoutSeconds}\r\n\r\n`
   );
 }
 

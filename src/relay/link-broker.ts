@@ -10,7 +10,7 @@ import { endWaitingDialer } from './end-waiting-dialer';
 import type { KeyEnforcer } from './key-enforcer';
 import { keyLimitsOf } from './key-limits';
 import { PerKeyCount } from './per-key-count';
-import { replyError, replySpareSwitching, replySwitching } from './http-reply';
+import { replyError, spareSwitchingAnswer, switchingAnswer } from './http-reply';
 import { Link } from './link';
 import { nextOfferOrder, offerDialer, offerElsewhereOrEnd } from './redirect-dialer';
 import type { RelayContext } from './relay-context';
@@ -35,14 +35,18 @@ export interface WebRouteCall {
   address: string;
   id: string;
   requestedTimeoutSeconds: number | undefined;
-  readsEarlyData: boolean;
+  /** The peer loses bytes that arrive in the same read as its 101 (legacy-peer.ts). */
+  holdsBytesAfter101: boolean;
 }
 
 /** One side of a link about to be made: its socket, what came with its headers, and how it reads. */
 interface LinkingSide {
   socket: Socket;
+  /** Its 101. */
+  answer: string;
   head: Buffer;
-  readsEarlyData: boolean;
+  /** It loses bytes that arrive in the same read as its 101 (legacy-peer.ts). */
+  holdsBytesAfter101: boolean;
 }
 
 /** Who is being linked, for the Link and the events. */
@@ -110,7 +114,7 @@ export class LinkBroker {
       events.emit('capacity:reached', { limit: 'waiting_dialers_per_key', path });
       return replyError(socket, 'over_capacity', `This key has ${limits.maxWaitingDialers} dials waiting already.`);
     }
-    const dialer = new WaitingDialer(path, id, socket, head, key, call.address, timeoutSeconds, deadlineMs, call.readsEarlyData);
+    const dialer = new WaitingDialer(path, id, socket, head, key, call.address, timeoutSeconds, deadlineMs, call.holdsBytesAfter101);
     const added = registry.addWaitingDialer(dialer, config.limits.maxWaitingDialersPerRoute);
     if (added === 'route_full') {
       this.ctx.log.warn({ route: path, limit: config.limits.maxWaitingDialersPerRoute }, 'waiting dialers per route limit reached');
@@ -143,16 +147,15 @@ export class LinkBroker {
     }
     const dialerHead = dialer.release();
     const listenerSeconds = effectiveTimeoutSeconds(config.defaultTimeoutSeconds, call.requestedTimeoutSeconds);
-    replySwitching(dialer.socket, id);
-    replySwitching(socket, id);
+    const answer = switchingAnswer(id);
     this.link({
       path,
       listenerId: dialer.listenerId,
       dialerKeyId: dialer.key.id,
       listenerKeyId: key.id,
       dialerAddress: dialer.address,
-      dialer: { socket: dialer.socket, head: dialerHead, readsEarlyData: dialer.readsEarlyData },
-      listener: { socket, head, readsEarlyData: call.readsEarlyData },
+      dialer: { socket: dialer.socket, answer, head: dialerHead, holdsBytesAfter101: dialer.holdsBytesAfter101 },
+      listener: { socket, answer, head, holdsBytesAfter101: call.holdsBytesAfter101 },
       idleTimeoutMs: Math.min(dialer.timeoutSeconds, listenerSeconds) * 1000,
       dialedAtMs: dialer.since.getTime(),
     });
@@ -161,17 +164,20 @@ export class LinkBroker {
   /** A spare of the chosen listener answers the dial at once: no notify, no dial-back round trip. */
   private linkToSpare(call: WebRouteCall, timeoutSeconds: number, spare: SpareDialback): void {
     const spareSocket = spare.take();
-    replySwitching(call.socket, call.id);
-    replySpareSwitching(spareSocket, spare.id, { address: call.address, id: call.id, timeoutSeconds });
     this.link({
       path: call.path,
       listenerId: spare.listenerId,
       dialerKeyId: call.key.id,
       listenerKeyId: spare.keyId,
       dialerAddress: call.address,
-      dialer: { socket: call.socket, head: call.head, readsEarlyData: call.readsEarlyData },
-      // A spare comes from an SDK that keeps early data (it is an extension).
-      listener: { socket: spareSocket, head: EMPTY, readsEarlyData: true },
+      dialer: { socket: call.socket, answer: switchingAnswer(call.id), head: call.head, holdsBytesAfter101: call.holdsBytesAfter101 },
+      // A spare comes from our SDK (spares are an extension), which keeps early bytes.
+      listener: {
+        socket: spareSocket,
+        answer: spareSwitchingAnswer(spare.id, { address: call.address, id: call.id, timeoutSeconds }),
+        head: EMPTY,
+        holdsBytesAfter101: false,
+      },
       idleTimeoutMs: Math.min(timeoutSeconds, spare.timeoutSeconds) * 1000,
       dialedAtMs: this.ctx.now(),
     });
@@ -179,7 +185,7 @@ export class LinkBroker {
 
   private link(pair: LinkingPair): void {
     const { config, registry } = this.ctx;
-    const delayFor = (side: LinkingSide): number => (side.readsEarlyData ? 0 : config.legacyPeerDelayMs);
+    const delayFor = (side: LinkingSide): number => (side.holdsBytesAfter101 ? config.legacyPeerDelayMs : 0);
     const link = new Link(
       {
         id: `lnk_${randomToken(16)}`,
@@ -188,8 +194,8 @@ export class LinkBroker {
         dialerKeyId: pair.dialerKeyId,
         listenerKeyId: pair.listenerKeyId,
         dialerAddress: pair.dialerAddress,
-        dialer: { socket: pair.dialer.socket, head: pair.dialer.head, receiveDelayMs: delayFor(pair.dialer) },
-        listener: { socket: pair.listener.socket, head: pair.listener.head, receiveDelayMs: delayFor(pair.listener) },
+        dialer: { socket: pair.dialer.socket, answer: pair.dialer.answer, head: pair.dialer.head, receiveDelayMs: delayFor(pair.dialer) },
+        listener: { socket: pair.listener.socket, answer: pair.listener.answer, head: pair.listener.head, receiveDelayMs: delayFor(pair.listener) },
         idleTimeoutMs: pair.idleTimeoutMs,
         now: this.ctx.now(),
         splice: this.ctx.splice,

@@ -14,9 +14,15 @@ import type { LinkCloseReason, LinkSnapshot } from './relay-events';
 
 export interface LinkSide {
   socket: Socket;
+  /** Its 101, written by `start` together with the bytes already held for it. */
+  answer: string;
   /** Bytes the side sent with its request headers: delivered first. */
   head: Buffer;
-  /** Ms after its 101 before bytes are relayed to this side (peers that drop early bytes). */
+  /**
+   * Longest ms after its 101 before bytes are relayed to this side (a peer
+   * that drops bytes in the read of its 101, legacy-peer.ts); its own first
+   * byte ends the wait, since it has read its 101 then.
+   */
   receiveDelayMs: number;
 }
 
@@ -122,9 +128,9 @@ export class Link {
   readonly idleTimeoutMs: number;
   private readonly dialer: Socket;
   private readonly listener: Socket;
-  /** bytesWritten of each socket when linked: the 101 is not payload. */
-  private readonly dialerWrittenBase: number;
-  private readonly listenerWrittenBase: number;
+  /** bytesWritten of each socket when linked, plus its 101: the 101 is not payload. */
+  private dialerWrittenBase: number;
+  private listenerWrittenBase: number;
   private lastActivityTotal = -1;
   private lastActivityAt: number;
   private closeReason: LinkCloseReason | undefined;
@@ -154,33 +160,59 @@ export class Link {
     this.listenerWrittenBase = this.listener.bytesWritten;
   }
 
-  /** Starts relaying: pre-link bytes first, then the sockets themselves. */
+  /**
+   * Writes both 101s and starts relaying: pre-link bytes first, then the
+   * sockets themselves. A side relayed to at once gets its 101 and the bytes
+   * already held for it in one write (one segment, one syscall).
+   */
   start(): void {
     const { dialer, listener } = this;
-    for (const side of [this.init.dialer, this.init.listener]) {
-      side.socket.setNoDelay(true);
-      if (side.head.length > 0) side.socket.unshift(side.head);
-      // A head is a slice of the read buffer it came in; keeping it would pin that buffer for the link's life.
-      side.head = EMPTY;
-    }
+    this.dialerWrittenBase = dialer.bytesWritten + Buffer.byteLength(this.init.dialer.answer, 'latin1');
+    this.listenerWrittenBase = listener.bytesWritten + Buffer.byteLength(this.init.listener.answer, 'latin1');
+    const toDialer = this.answer(this.init.dialer, this.init.listener);
+    const toListener = this.answer(this.init.listener, this.init.dialer);
     for (const socket of [dialer, listener]) {
+      socket.setNoDelay(true);
       (socket as LinkedSocket)[kLink] = this;
       socket.on('error', onLinkedSocketError);
       socket.on('close', onLinkedSocketClose);
     }
-    this.relay(dialer, listener, this.init.listener.receiveDelayMs);
-    this.relay(listener, dialer, this.init.dialer.receiveDelayMs);
+    const startToListener = this.relay(dialer, listener, this.init.listener.receiveDelayMs);
+    const startToDialer = this.relay(listener, dialer, this.init.dialer.receiveDelayMs);
+    // A held side that speaks has read its 101: what waits for it goes now. Only
+    // watched while its own bytes flow (a 'data' listener on a paused socket would start it).
+    if (toListener && !toDialer) listener.once('data', startToListener);
+    if (toDialer && !toListener) dialer.once('data', startToDialer);
     this.movable = this.init.splice !== undefined && canMoveSocket(dialer) && canMoveSocket(listener);
     if (this.movable) this.init.splice?.watch(this);
   }
 
-  private relay(from: Socket, to: Socket, delayMs: number): void {
-    if (delayMs <= 0) {
-      from.pipe(to);
-      this.piping++;
-      return;
+  /**
+   * Writes `to`'s 101. The bytes `from` sent with its headers go in the same
+   * write, or, for a held side, back into `from` to follow once relaying
+   * starts. Returns whether `to` is held.
+   */
+  private answer(to: LinkSide, from: LinkSide): boolean {
+    const held = to.receiveDelayMs > 0;
+    if (held || from.head.length === 0) {
+      to.socket.write(to.answer, 'latin1');
+      if (from.head.length > 0) from.socket.unshift(from.head);
+    } else {
+      to.socket.write(Buffer.concat([Buffer.from(to.answer, 'latin1'), from.head]));
     }
-    const timer = setTimeout(() => {
+    // A head is a slice of the read buffer it came in; keeping it would pin that buffer for the link's life.
+    from.head = EMPTY;
+    return held;
+  }
+
+  /** Pipes `from` into `to`, after `delayMs` if `to` is held; returns what starts it early (idempotent). */
+  private relay(from: Socket, to: Socket, delayMs: number): () => void {
+    let started = false;
+    let timer: NodeJS.Timeout | undefined;
+    const startNow = (): void => {
+      if (started) return;
+      started = true;
+      clearTimeout(timer);
       if (to.destroyed) return;
       if (from.destroyed) {
         // `from` closed before its direction started. After a clean FIN (nothing
@@ -192,8 +224,14 @@ export class Link {
       }
       from.pipe(to);
       this.piping++;
-    }, delayMs);
-    this.delayTimers.push(timer.unref());
+    };
+    if (delayMs <= 0) {
+      startNow();
+      return startNow;
+    }
+    timer = setTimeout(startNow, delayMs).unref();
+    this.delayTimers.push(timer);
+    return startNow;
   }
 
   get bytesToListener(): number {

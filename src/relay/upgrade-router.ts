@@ -12,6 +12,7 @@ import type { KeyEnforcer } from './key-enforcer';
 import type { AuthThrottle } from './auth-throttle';
 import type { TrustedProxies } from './client-address';
 import { replyError, replyThrottled, replyUpgradeRequired } from './http-reply';
+import { holdsBytesAfter101 } from './legacy-peer';
 import type { LinkBroker } from './link-broker';
 import type { ListenerAcceptor } from './listener-acceptor';
 import { reportRefusalsTo } from './refusal-reporting';
@@ -111,7 +112,7 @@ export class UpgradeRouter {
       address: client.display,
       id: webRoute.id,
       requestedTimeoutSeconds: webRoute.requestedTimeoutSeconds,
-      readsEarlyData: hasFeature(req.headers[HEADER_FEATURES], FEATURE_EARLY_DATA),
+      holdsBytesAfter101: holdsBytesAfter101(this.ctx.config.legacyPeerQuirk, hasFeature(req.headers[HEADER_FEATURES], FEATURE_EARLY_DATA), req.headers),
     };
     const spareOf = singleHeader(req, HEADER_SPARE);
     if (spareOf !== undefined) {

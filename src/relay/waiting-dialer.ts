@@ -34,7 +34,7 @@ export class WaitingDialer {
     /** When the relay answers 504 (epoch ms). */
     readonly deadlineMs: number,
     /** Declared X-Remoted-Features: early-data: safe to send bytes right after its 101. */
-    readonly readsEarlyData: boolean,
+    readonly holdsBytesAfter101: boolean,
     readonly since: Date = new Date(),
   ) {
     socket.pause();
