@@ -101,7 +101,7 @@ async function runRound(plan: Plan, targets: Target[], samples: Samples, round: 
 }
 
 function printTable(results: Record<string, Record<string, Summary>>, ratios: Record<string, number>): void {
-  const rows = [['scenario', 'unit', 'direct', 'baseline', 'remoted', 'remoted_spares', 'remoted/baseline', 'spares/baseline']];
+  const rows = [['scenario', 'unit', 'direct', 'baseline', 'remoted', 'remoted_spares', 'remoted_legacy', 'remoted/baseline', 'spares/baseline', 'legacy/baseline']];
   const fmt = (s: Summary | undefined): string => (s ? `${round(s.median)} (${round(s.min)}-${round(s.max)})` : '-');
   const ratio = (key: string): string => (ratios[key] === undefined ? '-' : ratios[key].toFixed(2));
   for (const [scenario, byTarget] of Object.entries(results)) {
@@ -112,8 +112,10 @@ function printTable(results: Record<string, Record<string, Summary>>, ratios: Re
       fmt(byTarget.baseline),
       fmt(byTarget.remoted),
       fmt(byTarget.remoted_spares),
+      fmt(byTarget.remoted_legacy),
       ratio(scenario),
       ratio(`${scenario}_spares`),
+      ratio(`${scenario}_legacy`),
     ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -153,6 +155,9 @@ async function main(): Promise<void> {
     const spares = results[key]?.remoted_spares?.median;
     const baseline = results[key]?.baseline?.median;
     if (spares !== undefined && baseline !== undefined) ratios[`${key}_spares`] = spares / baseline;
+    // Original-protocol peers (issue 15: setup p50 <= 1.5x the baseline).
+    const legacy = results[key]?.remoted_legacy?.median;
+    if (legacy !== undefined && baseline !== undefined) ratios[`${key}_legacy`] = legacy / baseline;
   }
   printTable(results, ratios);
   const out = join(__dirname, '..', 'results.json');

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dial } from '@remoted/sdk';
 import { randomToken } from '@remoted/sdk/protocol';
+import { webRouteConnect } from './original-protocol';
 import { asChild, BENCH_DIST, type Child, freePort, jsonLine, RELAY_MAIN, startNode } from './processes';
 
 export type Route = 'echo' | 'sink';
@@ -71,6 +72,14 @@ export async function startTestbed(relayNodeArgs: readonly string[] = []): Promi
   );
   children.push(sparesListener as Child<unknown>);
   if (sparesListener.info.spares !== BENCH_SPARES) throw new Error(`the relay granted ${sparesListener.info.spares} of ${BENCH_SPARES} spares`);
+  const legacyListener = await startNode(join(BENCH_DIST, 'original-listener.js'), [], { RELAY_PORT: String(relayPort), SERVER_KEY: keys.server }, (l) => jsonLine<{ ready: boolean }>(l)?.ready);
+  children.push(legacyListener as Child<unknown>);
+  // The original's dialers write their first bytes once the 101 is in.
+  const dialLegacy = async (route: Route, first?: Buffer): Promise<Socket> => {
+    const socket = await webRouteConnect(relayPort, `legacy-${route}`, keys.client, randomToken());
+    if (first) socket.write(first);
+    return socket;
+  };
   const dialRemoted = async (path: string, earlyData?: Buffer): Promise<Socket> => {
     const socket = await dial(`rwr://${keys.client}@127.0.0.1:${relayPort}/${path}`, { earlyData });
     socket.setNoDelay(true);
@@ -105,6 +114,13 @@ export async function startTestbed(relayNodeArgs: readonly string[] = []): Promi
       relayPid: relayChild.pid,
       connect: (route) => dialRemoted(`spares-${route}`),
       connectSending: (route, first) => dialRemoted(`spares-${route}`, first),
+    },
+    {
+      name: 'remoted_legacy',
+      scenarios: 'links',
+      relayPid: relayChild.pid,
+      connect: (route) => dialLegacy(route),
+      connectSending: (route, first) => dialLegacy(route, first),
     },
   ];
   return {
