@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dial, DEFAULT_RECONNECT } from '@remoted/sdk';
 import { randomToken } from '@remoted/sdk/protocol';
-import { type Cli, runCli, stop } from '../sdk/cli-process';
+import { type CliProcess as Cli, runCli, stop } from '../helpers/cli-process';
 import { startEchoServer } from '../sdk/sdk-helpers';
 import { ChildSet, type FaultChild, freePort, startRelayProcess, within } from './helpers/children';
 

@@ -15,8 +15,15 @@ export interface CliProcess {
   stop(): Promise<number | null>;
 }
 
-export function runCli(args: readonly string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: 'pipe', env: { ...process.env, ...env } });
+/**
+ * Spawns `remoted ...args`. The child's environment is ours without the key
+ * variables, plus `env`: a test says which keys it gives.
+ */
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  const childEnv = { ...process.env };
+  delete childEnv.REMOTED_KEY;
+  delete childEnv.REMOTED_ADMIN_KEY;
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: 'pipe', env: { ...childEnv, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -51,4 +58,9 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
       return exited;
     },
   };
+}
+
+/** SIGTERM if it still runs; resolves with its exit code. */
+export function stop(cli: CliProcess): Promise<number | null> {
+  return cli.stop();
 }

@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRelay, type StartedRelay } from '../helpers/start-relay';
-import { type Cli, runCli, stop } from './cli-process';
+import { type CliProcess as Cli, runCli, stop } from '../helpers/cli-process';
 import { startEchoServer } from './sdk-helpers';
 
 const PS_WARNING = /^remoted: warning: .*visible to every local user \(ps/gm;

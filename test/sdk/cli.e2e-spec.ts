@@ -6,7 +6,7 @@ import { listen, type RemotedServer } from '@remoted/sdk';
 import { startRelay, type StartedRelay } from '../helpers/start-relay';
 import { waitFor } from '../helpers/wait-for';
 import { RelayAdmin } from '../../src/relay/relay-admin';
-import { type Cli, runCli, stop } from './cli-process';
+import { type CliProcess as Cli, runCli, stop } from '../helpers/cli-process';
 import { echoConnections, nextEvent } from './sdk-helpers';
 
 const BLOB_BYTES = 32 * 1024 * 1024;
