@@ -3,12 +3,14 @@
  * remoted_spares (link setup only), interleaved run by run, printed side by
  * side and written to bench/results.json.
  * `--quick` runs smaller, fewer rounds (under two minutes); `--profile` also
- * writes the relay's CPU profile to bench/profiles/.
+ * writes the relay's CPU profile to bench/profiles/; `--stages` also times each
+ * stage of link setup inside the relay (setup-stages.ts) and prints the p50s.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { idleLinks, linksPerSecond, roundTrips, setupLatencies, throughput } from './scenarios';
 import { percentile, summarize, type Summary } from './stats';
+import type { StageSamples } from './setup-stages';
 import { startTestbed, type Target } from './targets';
 
 interface Plan {
@@ -122,6 +124,37 @@ function printTable(results: Record<string, Record<string, Summary>>, ratios: Re
   for (const row of rows) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i])).join('  ')}\n`);
 }
 
+interface StageSummary {
+  links: number;
+  p50: number;
+  p99: number;
+}
+
+/** target (via) -> stage -> µs, from what the relay's setup-stages.js wrote at exit. */
+function stageSummaries(file: string): Record<string, Record<string, StageSummary>> {
+  if (!existsSync(file)) throw new Error(`--stages: the relay wrote no ${file} (did it exit by itself?)`);
+  const samples = JSON.parse(readFileSync(file, 'utf8')) as StageSamples;
+  const out: Record<string, Record<string, StageSummary>> = {};
+  for (const [target, byStage] of Object.entries(samples)) {
+    out[target] = {};
+    for (const [stage, values] of Object.entries(byStage)) {
+      const sorted = values.sort((a, b) => a - b);
+      out[target][stage] = { links: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+    }
+  }
+  return out;
+}
+
+function printStages(stages: Record<string, Record<string, StageSummary>>): void {
+  process.stdout.write('\nlink setup inside the relay, per stage (us, all rounds; alone: overlapped no other link\'s setup, as in setup_p50):\n');
+  const rows = [['target via load', 'stage', 'links', 'p50', 'p99']];
+  for (const [target, byStage] of Object.entries(stages)) {
+    for (const [stage, s] of Object.entries(byStage)) rows.push([target, stage, String(s.links), round(s.p50), round(s.p99)]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const row of rows) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i])).join('  ')}\n`);
+}
+
 function round(n: number): string {
   return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
 }
@@ -131,7 +164,15 @@ async function main(): Promise<void> {
   const plan = quick ? QUICK : FULL;
   // --profile: the relay writes a V8 CPU profile to bench/profiles/ when it exits (see profile-summary.ts).
   const profileDir = join(__dirname, '..', 'profiles');
-  const testbed = await startTestbed(process.argv.includes('--profile') ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []);
+  const relayNodeArgs = process.argv.includes('--profile') ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const stagesFile = join(__dirname, '..', 'stages.json');
+  const traceStages = process.argv.includes('--stages');
+  if (traceStages) {
+    rmSync(stagesFile, { force: true });
+    relayNodeArgs.push('--require', join(__dirname, 'setup-stages.js'));
+    process.env.REMOTED_BENCH_STAGES_FILE = stagesFile;
+  }
+  const testbed = await startTestbed(relayNodeArgs);
   const samples: Samples = {};
   const started = Date.now();
   try {
@@ -160,8 +201,10 @@ async function main(): Promise<void> {
     if (legacy !== undefined && baseline !== undefined) ratios[`${key}_legacy`] = legacy / baseline;
   }
   printTable(results, ratios);
+  const stages = traceStages ? stageSummaries(stagesFile) : undefined;
+  if (stages) printStages(stages);
   const out = join(__dirname, '..', 'results.json');
-  const report = { date: new Date().toISOString(), mode: quick ? 'quick' : 'full', seconds: (Date.now() - started) / 1000, node: process.version, plan, results, ratios };
+  const report = { date: new Date().toISOString(), mode: quick ? 'quick' : 'full', seconds: (Date.now() - started) / 1000, node: process.version, plan, results, ratios, stages };
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`\nwrote ${out} in ${report.seconds.toFixed(0)} s\n`);
 }

@@ -16,6 +16,7 @@ import { nextOfferOrder, offerDialer, offerElsewhereOrEnd } from './redirect-dia
 import type { RelayContext } from './relay-context';
 import type { LinkCloseReason } from './relay-events';
 import { pickListener } from './route-admission';
+import { joinDialback, type LinkSetupMessage, publishSetup, type SetupTimes, stamp } from './setup-trace';
 import type { SpareDialback } from './spare-dialback';
 import { WaitingDialer } from './waiting-dialer';
 import { effectiveTimeoutSeconds } from './webroute-handshake';
@@ -37,6 +38,8 @@ export interface WebRouteCall {
   requestedTimeoutSeconds: number | undefined;
   /** The peer loses bytes that arrive in the same read as its 101 (legacy-peer.ts). */
   holdsBytesAfter101: boolean;
+  /** Its setup stages so far, when someone traces them (setup-trace.ts). */
+  times?: SetupTimes;
 }
 
 /** One side of a link about to be made: its socket, what came with its headers, and how it reads. */
@@ -61,11 +64,19 @@ interface LinkingPair {
   idleTimeoutMs: number;
   /** When the dial arrived (epoch ms). */
   dialedAtMs: number;
+  via: LinkSetupMessage['via'];
+  times: SetupTimes | undefined;
 }
 
 export class LinkBroker {
   /** Open links per dialer key: only keys with a live link have an entry. */
   private readonly linksPerKey = new PerKeyCount();
+  /**
+   * Link ids: a random prefix per relay start and a counter, unique without
+   * drawing random bytes per link (ids name links to admins; they grant nothing).
+   */
+  private readonly linkIdPrefix = `lnk_${randomToken(8)}`;
+  private linksMade = 0;
 
   constructor(
     private readonly ctx: RelayContext,
@@ -103,6 +114,7 @@ export class LinkBroker {
     const spare = this.ctx.spares.take(listener.id);
     if (spare) {
       listener.markOffered(nextOfferOrder());
+      stamp(call.times, 'chosen');
       return this.linkToSpare(call, timeoutSeconds, spare);
     }
 
@@ -114,7 +126,7 @@ export class LinkBroker {
       events.emit('capacity:reached', { limit: 'waiting_dialers_per_key', path });
       return replyError(socket, 'over_capacity', `This key has ${limits.maxWaitingDialers} dials waiting already.`);
     }
-    const dialer = new WaitingDialer(path, id, socket, head, key, call.address, timeoutSeconds, deadlineMs, call.holdsBytesAfter101);
+    const dialer = new WaitingDialer(path, id, socket, head, key, call.address, timeoutSeconds, deadlineMs, call.holdsBytesAfter101, call.times);
     const added = registry.addWaitingDialer(dialer, config.limits.maxWaitingDialersPerRoute);
     if (added === 'route_full') {
       this.ctx.log.warn({ route: path, limit: config.limits.maxWaitingDialersPerRoute }, 'waiting dialers per route limit reached');
@@ -125,6 +137,7 @@ export class LinkBroker {
 
     dialer.watchClose(this.onWaitingDialerClosed);
     if (!offerDialer(this.ctx, dialer, listener)) offerElsewhereOrEnd(this.ctx, dialer);
+    stamp(call.times, 'chosen');
   }
 
   /** The listener dials back with the id it was told: link the two. */
@@ -158,6 +171,8 @@ export class LinkBroker {
       listener: { socket, answer, head, holdsBytesAfter101: call.holdsBytesAfter101 },
       idleTimeoutMs: Math.min(dialer.timeoutSeconds, listenerSeconds) * 1000,
       dialedAtMs: dialer.since.getTime(),
+      via: 'dialback',
+      times: joinDialback(dialer.times, call.times),
     });
   }
 
@@ -180,6 +195,8 @@ export class LinkBroker {
       },
       idleTimeoutMs: Math.min(timeoutSeconds, spare.timeoutSeconds) * 1000,
       dialedAtMs: this.ctx.now(),
+      via: 'spare',
+      times: call.times,
     });
   }
 
@@ -188,7 +205,7 @@ export class LinkBroker {
     const delayFor = (side: LinkingSide): number => (side.holdsBytesAfter101 ? config.legacyPeerDelayMs : 0);
     const link = new Link(
       {
-        id: `lnk_${randomToken(16)}`,
+        id: `${this.linkIdPrefix}${(++this.linksMade).toString(36)}`,
         path: pair.path,
         listenerId: pair.listenerId,
         dialerKeyId: pair.dialerKeyId,
@@ -205,9 +222,16 @@ export class LinkBroker {
     registry.addLink(link);
     registry.findListener(pair.listenerId)?.countLink(1);
     this.linksPerKey.add(pair.dialerKeyId);
+    stamp(pair.times, 'linked');
     link.start();
-    this.ctx.log.info({ link: link.id, route: pair.path, dialer: pair.dialerAddress }, 'link opened');
+    stamp(pair.times, 'started');
+    // Guarded: thousands of links a second would each build the line's fields for a level that is off.
+    if (this.ctx.log.isLevelEnabled('info')) this.ctx.log.info({ link: link.id, route: pair.path, dialer: pair.dialerAddress }, 'link opened');
     this.ctx.events.emit('link:open', { ...link.snapshot(), handshakeMs: this.ctx.now() - pair.dialedAtMs });
+    if (pair.times) {
+      stamp(pair.times, 'announced');
+      publishSetup({ linkId: link.id, path: pair.path, via: pair.via, times: pair.times });
+    }
   }
 
   private readonly onWaitingDialerClosed = (dialer: WaitingDialer): void => endWaitingDialer(this.ctx, dialer, 'dialer_closed');
@@ -217,10 +241,12 @@ export class LinkBroker {
     const snapshot = link.snapshot();
     this.ctx.registry.findListener(snapshot.listenerId)?.countLink(-1);
     this.linksPerKey.remove(snapshot.dialerKeyId);
-    this.ctx.log.info(
-      { link: link.id, route: snapshot.path, reason, bytesToListener: snapshot.bytesToListener, bytesToDialer: snapshot.bytesToDialer },
-      'link closed',
-    );
+    if (this.ctx.log.isLevelEnabled('info')) {
+      this.ctx.log.info(
+        { link: link.id, route: snapshot.path, reason, bytesToListener: snapshot.bytesToListener, bytesToDialer: snapshot.bytesToDialer },
+        'link closed',
+      );
+    }
     this.ctx.events.emit('link:close', { ...snapshot, reason });
   };
 }

@@ -14,6 +14,7 @@ import type { TrustedProxies } from './client-address';
 import { ProxyProtocolGate } from './proxy-protocol-gate';
 import { SocketTracker } from './socket-tracker';
 import { readTlsMaterial } from './tls-files';
+import { stampAccepted } from './setup-trace';
 
 export interface RelayHttpAdapterOptions {
   limits: RelayLimits;
@@ -50,7 +51,10 @@ export class RelayHttpAdapter extends ExpressAdapter {
         createTlsServer({ ...options, ...material, handshakeTimeout: headerTimeoutMs, allowHalfOpen: true }, this.getInstance())
       : createServer(options, this.getInstance());
     if (this.relayOptions.proxyProtocol) this.putGateFirst(this.httpServer as Server, material !== undefined, this.relayOptions.proxyProtocol);
-    this.httpServer.on('connection', (socket: Socket) => this.connections.track(socket));
+    this.httpServer.on('connection', (socket: Socket) => {
+      stampAccepted(socket);
+      this.connections.track(socket);
+    });
   }
 
   /** Nest's listen with the relay's accept-queue length (limits.listenBacklog) instead of Node's 511. */

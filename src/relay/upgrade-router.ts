@@ -17,6 +17,7 @@ import type { LinkBroker } from './link-broker';
 import type { ListenerAcceptor } from './listener-acceptor';
 import { reportRefusalsTo } from './refusal-reporting';
 import type { RelayContext } from './relay-context';
+import { type SetupTimes, stamp, startSetupTimes } from './setup-trace';
 import type { SocketTracker } from './socket-tracker';
 import type { SpareAcceptor } from './spare-acceptor';
 import {
@@ -51,6 +52,7 @@ export class UpgradeRouter {
 
   readonly handle = (req: IncomingMessage, duplex: Duplex, head: Buffer): void => {
     const socket = duplex as Socket;
+    const times = startSetupTimes(socket);
     socket.on('error', destroyOnError);
     reportRefusalsTo(socket, this.ctx.events);
     // Counted before this socket joins, so the limit is the number held.
@@ -61,13 +63,13 @@ export class UpgradeRouter {
       this.ctx.events.emit('capacity:reached', { limit: 'connections', path: routePath(req.url) });
       return replyError(socket, 'over_capacity', 'The relay holds too many connections.');
     }
-    this.route(req, socket, head).catch((err: unknown) => {
+    this.route(req, socket, head, times).catch((err: unknown) => {
       this.ctx.log.error({ err }, 'bug: upgrade handling failed');
       socket.destroy();
     });
   };
 
-  private async route(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+  private async route(req: IncomingMessage, socket: Socket, head: Buffer, times: SetupTimes | undefined): Promise<void> {
     if (this.closing) return replyError(socket, 'over_capacity', 'The relay is shutting down.');
     if (req.method !== 'GET') return replyError(socket, 'invalid_request', 'Expected a GET upgrade request.');
     const kind = upgradeKind(req);
@@ -83,6 +85,7 @@ export class UpgradeRouter {
     socket.pause();
     const key = await this.auth.authenticate(apiKeyOf(req), path);
     if (socket.destroyed) return;
+    stamp(times, 'key_checked');
     if (!key || key.role === 'admin') {
       this.throttle.recordFailure(client.ip, this.ctx.now());
       if (this.throttle.retryAfterMs(client.ip, this.ctx.now()) > 0) {
@@ -113,6 +116,7 @@ export class UpgradeRouter {
       id: webRoute.id,
       requestedTimeoutSeconds: webRoute.requestedTimeoutSeconds,
       holdsBytesAfter101: holdsBytesAfter101(this.ctx.config.legacyPeerQuirk, hasFeature(req.headers[HEADER_FEATURES], FEATURE_EARLY_DATA), req.headers),
+      times,
     };
     const spareOf = singleHeader(req, HEADER_SPARE);
     if (spareOf !== undefined) {

@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import type { ApiKey } from '../keys/api-key';
 import { replyError, replyTimeout } from './http-reply';
+import type { SetupTimes } from './setup-trace';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -35,6 +36,8 @@ export class WaitingDialer {
     readonly deadlineMs: number,
     /** Declared X-Remoted-Features: early-data: safe to send bytes right after its 101. */
     readonly holdsBytesAfter101: boolean,
+    /** Its setup stages, when someone traces them (setup-trace.ts). */
+    readonly times: SetupTimes | undefined = undefined,
     readonly since: Date = new Date(),
   ) {
     socket.pause();
