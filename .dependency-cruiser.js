@@ -73,10 +73,17 @@ module.exports = {
     },
     {
       name: 'relay-takes-only-wire-and-gen-from-the-sdk',
-      comment: 'src/ imports from the SDK what both sides speak (protocol names and codecs, the gRPC definition, generated code), never its dialer, listener or CLI.',
+      comment: 'src/ imports from the SDK what both sides speak (sdk/src/wire: protocol names and codecs; the gRPC definition; generated code), never its dialer, listener or CLI.',
       severity: 'error',
       from: { path: '^src/' },
-      to: { path: '^sdk/src/', pathNot: '^sdk/src/(protocol|proxy-protocol|wire/.*|gen/.*|admin/(index|grpc-definition))\\.ts$' },
+      to: { path: '^sdk/src/', pathNot: '^sdk/src/(wire/.*|gen/.*|admin/(index|grpc-definition))\\.ts$' },
+    },
+    {
+      name: 'wire-speaks-only',
+      comment: 'sdk/src/wire is what the relay and the SDK both speak: its codecs import one another and Node, never a dialer, listener, the CLI or the relay.',
+      severity: 'error',
+      from: { path: '^sdk/src/wire/' },
+      to: { path: '^(src|sdk/src)/', pathNot: '^sdk/src/wire/' },
     },
     {
       name: 'sdk-cli-on-top',

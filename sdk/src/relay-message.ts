@@ -6,7 +6,9 @@
  */
 import type { RawData } from 'ws';
 import type { ListenerOpMessage, NotifyMessage } from './protocol';
+import { parseJsonObject } from './wire/json-object';
 import { listenerOpOf } from './wire/listener-ops';
+import { notifyOf } from './wire/notify';
 
 export type RelayMessage =
   | { kind: 'notify'; notify: NotifyMessage }
@@ -23,7 +25,7 @@ export function parseRelayMessage(data: RawData): RelayMessage {
     const op = listenerOpOf(value);
     return op ? { kind: 'op', op } : IGNORED;
   }
-  const notify = notifyMessage(value);
+  const notify = notifyOf(value);
   return notify ? { kind: 'notify', notify } : IGNORED;
 }
 
@@ -31,25 +33,6 @@ export function parseRelayMessage(data: RawData): RelayMessage {
 export function parseNotify(data: RawData): NotifyMessage | undefined {
   const message = parseRelayMessage(data);
   return message.kind === 'notify' ? message.notify : undefined;
-}
-
-function notifyMessage(value: Record<string, unknown>): NotifyMessage | undefined {
-  const { ipaddr, id, timeout } = value;
-  if (typeof id !== 'string' || id === '' || /[\r\n]/.test(id)) return undefined;
-  return {
-    ipaddr: typeof ipaddr === 'string' ? ipaddr : '',
-    id,
-    timeout: typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0 ? timeout : 0,
-  };
-}
-
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined; // not JSON: nothing the protocol sends
-  }
 }
 
 function rawText(data: RawData): string {

@@ -15,7 +15,7 @@ import { dialBack } from './dial-back';
 import { setDialerAddress } from './dialer-address';
 import type { IncomingDial, ListenOptions } from './listen-options';
 import type { DrainEvent, RemotedAddress, RemotedServerEvents } from './listener-events';
-import { type ListenerGrant, NO_GRANT, readGrant, requestedFeatures } from './listener-features';
+import { type ListenerGrant, NO_GRANT, readGrant, requestedFeatures } from './wire/listener-grant';
 import {
   CLOSE_REPLACED,
   CLOSE_ROUTE_CLOSED,
@@ -26,7 +26,8 @@ import {
   WIRE_HEADER_API_KEY,
   WIRE_HEADER_FEATURES,
 } from './protocol';
-import { MAX_REFUSAL_BODY_BYTES, refusalError } from './relay-refusal';
+import { refusalError } from './relay-refusal';
+import { MAX_ERROR_BODY_BYTES } from './wire/error-body';
 import { parseRelayMessage } from './relay-message';
 import { SpareDemand } from './spare-demand';
 import { SparePool } from './spare-pool';
@@ -245,7 +246,7 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
     };
     res.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_REFUSAL_BODY_BYTES) chunks.push(chunk);
+      if (size <= MAX_ERROR_BODY_BYTES) chunks.push(chunk);
     });
     res.once('end', finish);
     res.once('error', finish);

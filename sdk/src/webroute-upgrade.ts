@@ -19,7 +19,8 @@ import {
   WIRE_HEADER_WEBROUTE_VERSION,
   webRouteAccept,
 } from './protocol';
-import { MAX_REFUSAL_BODY_BYTES, refusalError } from './relay-refusal';
+import { refusalError } from './relay-refusal';
+import { MAX_ERROR_BODY_BYTES } from './wire/error-body';
 import type { RemotedUrl } from './urls';
 
 /** A relay's answer head is a few hundred bytes; past this it is not a relay. */
@@ -115,7 +116,7 @@ export function upgradeToWebRoute(socket: Socket, request: WebRouteRequest): Pro
         }
         const bodyBytes = received.length - head.length;
         const declared = Number(head.headers.get('content-length') ?? NaN);
-        if (bodyBytes >= MAX_REFUSAL_BODY_BYTES || (Number.isFinite(declared) && bodyBytes >= declared)) {
+        if (bodyBytes >= MAX_ERROR_BODY_BYTES || (Number.isFinite(declared) && bodyBytes >= declared)) {
           return done(refusal(head, received));
         }
       }
@@ -139,7 +140,7 @@ export function upgradeToWebRoute(socket: Socket, request: WebRouteRequest): Pro
 }
 
 function refusal(head: ResponseHead, received: Buffer): RemotedError {
-  const body = received.subarray(head.length, head.length + MAX_REFUSAL_BODY_BYTES).toString('utf8');
+  const body = received.subarray(head.length, head.length + MAX_ERROR_BODY_BYTES).toString('utf8');
   return refusalError(head.status, body);
 }
 

@@ -1,6 +1,6 @@
 /** RouteService: list, get, drain and close routes (one listener connection each). */
 import { CloseRouteMode, type RouteService } from '@remoted/sdk/gen/remoted/admin/v1/route_service_pb';
-import { MAX_CLOSE_REASON_BYTES } from '@remoted/sdk/protocol';
+import { MAX_CLOSE_REASON_BYTES } from '@remoted/sdk/wire/protocol';
 import type { RelayAdmin, RouteView } from '../relay/relay-admin';
 import { failedPrecondition, invalidArgument, notFound } from './control-error';
 import type { HandlersOf } from './grpc-handlers';

@@ -3,7 +3,7 @@
  * 381 bits), so a fast digest is enough: there is nothing to brute-force.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { randomToken } from '@remoted/sdk/protocol';
+import { randomToken } from '@remoted/sdk/wire/protocol';
 
 export const SECRET_LENGTH = 64;
 

@@ -7,8 +7,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
-import { formatAddress } from '@remoted/sdk/protocol';
-import { unmapped } from './ip-address';
+import { formatAddress } from '@remoted/sdk/wire/protocol';
+import { unmapped } from '@remoted/sdk/wire/ip-text';
 import { proxiedSourceOf } from './proxied-source';
 
 export interface ClientAddress {

@@ -6,7 +6,6 @@
 import type { Duplex } from 'node:stream';
 import {
   ERROR_STATUS,
-  type ErrorBody,
   type ErrorCode,
   WEBROUTE_UPGRADE,
   WEBROUTE_VERSION,
@@ -16,7 +15,8 @@ import {
   WIRE_HEADER_WEBROUTE_TIMEOUT,
   WIRE_HEADER_WEBROUTE_VERSION,
   webRouteAccept,
-} from '@remoted/sdk/protocol';
+} from '@remoted/sdk/wire/protocol';
+import { encodeErrorBody } from '@remoted/sdk/wire/error-body';
 import { type ServerResponse, STATUS_CODES } from 'node:http';
 import { reportRefusal } from './refusal-reporting';
 import type { RefusalCode } from './relay-events';
@@ -34,8 +34,7 @@ export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = {
 };
 
 export function errorBody(code: ErrorCode, message: string = ERROR_MESSAGES[code]): string {
-  const body: ErrorBody = { success: false, error: message, errorcode: code };
-  return JSON.stringify(body);
+  return encodeErrorBody(code, message);
 }
 
 export function errorHeaders(body: string): Record<string, string> {

@@ -6,7 +6,7 @@
  * dial-back linked), and closes what a key may no longer hold when the key is
  * revoked, expires (seen by the relay's one sweep) or has its scopes narrowed.
  */
-import { type KeyLossCode } from '@remoted/sdk/protocol';
+import { type KeyLossCode } from '@remoted/sdk/wire/protocol';
 import type { ApiKey } from '../keys/api-key';
 import { scopeAllows } from '../keys/path-scope';
 import { endWaitingDialer } from './end-waiting-dialer';

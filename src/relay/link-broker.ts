@@ -4,7 +4,7 @@
  * listener opened beforehand answers the dial at once.
  */
 import type { Socket } from 'node:net';
-import { randomToken } from '@remoted/sdk/protocol';
+import { randomToken } from '@remoted/sdk/wire/protocol';
 import type { ApiKey } from '../keys/api-key';
 import { endWaitingDialer } from './end-waiting-dialer';
 import type { KeyEnforcer } from './key-enforcer';

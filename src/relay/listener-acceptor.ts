@@ -7,12 +7,10 @@ import {
   FEATURE_REFUSE,
   FEATURE_SPARE,
   HEADER_FEATURES,
-  WIRE_HEADER_FEATURES,
-  WIRE_HEADER_LISTENER_ID,
-  WIRE_HEADER_SPARES,
-  hasFeature,
   randomToken,
-} from '@remoted/sdk/protocol';
+} from '@remoted/sdk/wire/protocol';
+import { hasFeature } from '@remoted/sdk/wire/features';
+import { encodeListenerGrant } from '@remoted/sdk/wire/listener-grant';
 import type { ApiKey } from '../keys/api-key';
 import { replyError } from './http-reply';
 import { ListenerConnection, type ListenerHooks } from './listener-connection';
@@ -65,7 +63,12 @@ export class ListenerAcceptor {
     }
     const id = `lsn_${randomToken(16)}`;
     const features = this.grantedFeatures(req);
-    this.pendingHeaders = features.length === 0 ? [] : this.featureHeaders(id, features);
+    this.pendingHeaders = encodeListenerGrant({
+      listenerId: id,
+      drain: features.includes(FEATURE_DRAIN),
+      spares: features.includes(FEATURE_SPARE) ? this.ctx.config.routes.sparesPerListener : 0,
+      refuse: features.includes(FEATURE_REFUSE),
+    });
     try {
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         // The router paused the socket during authentication; ws reads it from now on.
@@ -92,12 +95,6 @@ export class ListenerAcceptor {
     if (hasFeature(asked, FEATURE_SPARE) && this.ctx.config.routes.sparesPerListener > 0) granted.push(FEATURE_SPARE);
     if (hasFeature(asked, FEATURE_REFUSE)) granted.push(FEATURE_REFUSE);
     return granted;
-  }
-
-  private featureHeaders(id: string, features: readonly string[]): string[] {
-    const headers = [`${WIRE_HEADER_FEATURES}: ${features.join(', ')}`, `${WIRE_HEADER_LISTENER_ID}: ${id}`];
-    if (features.includes(FEATURE_SPARE)) headers.push(`${WIRE_HEADER_SPARES}: ${this.ctx.config.routes.sparesPerListener}`);
-    return headers;
   }
 
   private readonly hooks: ListenerHooks = {

@@ -15,11 +15,12 @@ import {
   FEATURE_REFUSE,
   KEY_LOSS_CLOSE,
   type NotifyMessage,
-} from '@remoted/sdk/protocol';
+} from '@remoted/sdk/wire/protocol';
 import { encodeListenerOp, parseListenerOp } from '@remoted/sdk/wire/listener-ops';
 import type { RoutePolicy } from '../keys/route-policy';
 import type { DrainedBy, ListenerState, RouteListener } from './route-registry';
 import type { RouteCloseReason } from './relay-events';
+import { encodeNotify } from '@remoted/sdk/wire/notify';
 
 /** WebSocket close codes the relay uses. */
 export const CLOSE_GOING_AWAY = 1001;
@@ -125,8 +126,7 @@ export class ListenerConnection implements RouteListener {
 
   notify(message: NotifyMessage): boolean {
     if (this.ws.readyState !== this.ws.OPEN) return false;
-    // Keys in the protocol's order; JSON.stringify leaves slashes unescaped.
-    this.ws.send(JSON.stringify({ ipaddr: message.ipaddr, id: message.id, timeout: message.timeout }));
+    this.ws.send(encodeNotify(message));
     return true;
   }
 

@@ -11,9 +11,9 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { TrustedProxies } from './client-address';
-import { unmapped } from './ip-address';
+import { unmapped } from '@remoted/sdk/wire/ip-text';
 import { setProxiedSource } from './proxied-source';
-import { parseProxyHeader } from './proxy-header';
+import { parseProxyHeader } from '@remoted/sdk/wire/proxy-header';
 
 export interface ProxyProtocolGateOptions {
   trusted: TrustedProxies;

@@ -3,7 +3,7 @@
  * stream. Payloads are plain snapshots with ids and counters, never sockets.
  */
 import { EventEmitter } from 'node:events';
-import type { ErrorCode, KeyLossCode } from '@remoted/sdk/protocol';
+import type { ErrorCode, KeyLossCode } from '@remoted/sdk/wire/protocol';
 
 export interface RouteSnapshot {
   listenerId: string;

@@ -3,7 +3,7 @@
  * data plane only talks to this interface, so a shared registry (several
  * relays) can replace the in-memory one without touching it.
  */
-import type { NotifyMessage } from '@remoted/sdk/protocol';
+import type { NotifyMessage } from '@remoted/sdk/wire/protocol';
 import type { RoutePolicy } from '../keys/route-policy';
 import type { Link } from './link';
 import type { RouteCloseReason } from './relay-events';

@@ -1,5 +1,5 @@
 /** Holds a listener's spare dial-back until a dial takes it (docs/protocol.md, spares). */
-import { FEATURE_SPARE } from '@remoted/sdk/protocol';
+import { FEATURE_SPARE } from '@remoted/sdk/wire/protocol';
 import { replyError } from './http-reply';
 import type { WebRouteCall } from './link-broker';
 import type { RelayContext } from './relay-context';

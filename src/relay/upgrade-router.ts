@@ -6,7 +6,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { FEATURE_EARLY_DATA, HEADER_FEATURES, HEADER_SPARE, hasFeature } from '@remoted/sdk/protocol';
+import { FEATURE_EARLY_DATA, HEADER_FEATURES, HEADER_SPARE } from '@remoted/sdk/wire/protocol';
+import { hasFeature } from '@remoted/sdk/wire/features';
 import type { KeyAuthenticator } from '../keys/key-authenticator';
 import type { KeyEnforcer } from './key-enforcer';
 import type { AuthThrottle } from './auth-throttle';

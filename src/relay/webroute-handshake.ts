@@ -8,7 +8,7 @@ import {
   WEBROUTE_UPGRADE,
   WEBROUTE_VERSION,
   WEBSOCKET_UPGRADE,
-} from '@remoted/sdk/protocol';
+} from '@remoted/sdk/wire/protocol';
 
 export type UpgradeKind = 'websocket' | 'webroute' | 'other';
 

@@ -2,9 +2,9 @@ import { Agent, createServer, request, type OutgoingHttpHeaders, type Server } f
 import type { AddressInfo, Socket } from 'node:net';
 import fc from 'fast-check';
 import { type ClientAddress, TrustedProxies } from '../../src/relay/client-address';
-import { unmapped } from '../../src/relay/ip-address';
+import { unmapped } from '@remoted/sdk/wire/ip-text';
 import { setProxiedSource } from '../../src/relay/proxied-source';
-import type { ProxiedEndpoint } from '../../src/relay/proxy-header';
+import type { ProxyEndpoint } from '@remoted/sdk/wire/proxy-header';
 
 /**
  * A real HTTP server: each request is resolved by the `TrustedProxies` of
@@ -19,7 +19,7 @@ interface Resolved {
 class ResolvingServer {
   trusted = new TrustedProxies(undefined);
   /** When set, each new connection carries it as the client a PROXY header named. */
-  proxied: ProxiedEndpoint | undefined;
+  proxied: ProxyEndpoint | undefined;
   private readonly server: Server;
   private readonly agent = new Agent({ keepAlive: false });
 

@@ -3,7 +3,8 @@
  * features): text frames holding one JSON object with an `op` member, both
  * ways. The one encoder and decoder of them, for the relay and the SDK alike.
  */
-import { type ListenerOpMessage, MAX_REFUSE_REASON_LENGTH } from '../protocol';
+import { type ListenerOpMessage, MAX_REFUSE_REASON_LENGTH } from './protocol';
+import { parseJsonObject } from './json-object';
 
 /** The frame's text; JSON.stringify keeps the members in the order given. */
 export function encodeListenerOp(op: ListenerOpMessage): string {
@@ -13,13 +14,8 @@ export function encodeListenerOp(op: ListenerOpMessage): string {
 
 /** The op of a frame's text, or undefined for anything else (junk, a notify message, an op we do not know). */
 export function parseListenerOp(text: string): ListenerOpMessage | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined; // not JSON: no frame of ours
-  }
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? listenerOpOf(value as Record<string, unknown>) : undefined;
+  const value = parseJsonObject(text);
+  return value && listenerOpOf(value);
 }
 
 /** The op of an already parsed JSON object, or undefined. */

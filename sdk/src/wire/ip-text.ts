@@ -1,4 +1,7 @@
-/** IP address text the relay compares and counts by: one client, one text. */
+/**
+ * IP address text as the relay compares and counts it, one text per client:
+ * the relay's client addresses and the PROXY header decoder use it alike.
+ */
 import { isIPv4 } from 'node:net';
 
 /**

@@ -1,11 +1,24 @@
 /**
  * Listener features (docs/protocol.md, "Extension: listener features"): what
- * a listener asks for on its WebSocket upgrade and what the relay's 101 grants.
- * A relay that grants nothing (the original) leaves the listener on the base
- * protocol: no drain frame, no spares.
+ * a listener asks for on its WebSocket upgrade (X-Remoted-Features) and what
+ * the relay's 101 grants (X-Remoted-Features, X-Remoted-Listener-ID,
+ * X-Remoted-Spares). The one encoder and decoder of both. A relay that grants
+ * nothing (the original) leaves the listener on the base protocol: no drain
+ * frame, no spares.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { FEATURE_DRAIN, FEATURE_REFUSE, FEATURE_SPARE, HEADER_FEATURES, HEADER_LISTENER_ID, HEADER_SPARES, hasFeature } from './protocol';
+import {
+  FEATURE_DRAIN,
+  FEATURE_REFUSE,
+  FEATURE_SPARE,
+  HEADER_FEATURES,
+  HEADER_LISTENER_ID,
+  HEADER_SPARES,
+  WIRE_HEADER_FEATURES,
+  WIRE_HEADER_LISTENER_ID,
+  WIRE_HEADER_SPARES,
+} from './protocol';
+import { encodeFeatures, hasFeature } from './features';
 
 export interface ListenerGrant {
   /** X-Remoted-Listener-ID: what a spare names in X-Remoted-Spare. */
@@ -25,7 +38,20 @@ export function requestedFeatures(spares: number | 'auto', refuse = false): stri
   const features: string[] = [FEATURE_DRAIN];
   if (spares !== 0) features.push(FEATURE_SPARE);
   if (refuse) features.push(FEATURE_REFUSE);
-  return features.join(', ');
+  return encodeFeatures(features);
+}
+
+/**
+ * The 101's extension header lines (`Name: value`, as ws's 'headers' event
+ * takes them) for a grant of a listener with `listenerId`; none when nothing
+ * is granted, so that a listener of the base protocol sees the original's 101.
+ */
+export function encodeListenerGrant(grant: ListenerGrant & { listenerId: string }): string[] {
+  const features = [...(grant.drain ? [FEATURE_DRAIN] : []), ...(grant.spares > 0 ? [FEATURE_SPARE] : []), ...(grant.refuse ? [FEATURE_REFUSE] : [])];
+  if (features.length === 0) return [];
+  const headers = [`${WIRE_HEADER_FEATURES}: ${encodeFeatures(features)}`, `${WIRE_HEADER_LISTENER_ID}: ${grant.listenerId}`];
+  if (grant.spares > 0) headers.push(`${WIRE_HEADER_SPARES}: ${grant.spares}`);
+  return headers;
 }
 
 /** Reads the grant from the 101's headers (Node's lower-case names). */

@@ -7,7 +7,7 @@ import {
   parseProxyHeader,
   type ProxyHeaderResult,
   V2_FIXED_BYTES,
-} from '../../src/relay/proxy-header';
+} from '@remoted/sdk/wire/proxy-header';
 
 const SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
 

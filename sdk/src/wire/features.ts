@@ -1,0 +1,27 @@
+/**
+ * The X-Remoted-Features header (extension): comma-separated tokens a peer
+ * asks for or declares (`early-data`, `drain`, `spare`, `refuse`), and what a
+ * relay's 101 grants. Tokens are compared without case; spaces around commas
+ * do not count.
+ */
+
+export function encodeFeatures(tokens: readonly string[]): string {
+  return tokens.join(', ');
+}
+
+/** The tokens of a header value, lower case, in order. */
+export function parseFeatures(headerValue: string | string[] | undefined): string[] {
+  return rawTokens(headerValue)
+    .map((token) => token.trim().toLowerCase())
+    .filter((token) => token !== '');
+}
+
+/** True when a X-Remoted-Features value lists the feature (asked on every WebRoute request: no list is built). */
+export function hasFeature(headerValue: string | string[] | undefined, feature: string): boolean {
+  return rawTokens(headerValue).some((token) => token.trim().toLowerCase() === feature);
+}
+
+/** Node gives a repeated header as an array: its values are one list. */
+function rawTokens(headerValue: string | string[] | undefined): string[] {
+  return (Array.isArray(headerValue) ? headerValue.join(',') : (headerValue ?? '')).split(',');
+}
