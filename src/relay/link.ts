@@ -11,6 +11,7 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { LinkCloseReason, LinkSnapshot } from './relay-events';
+import { leavesPeerAlone } from './splice/half-close';
 
 export interface LinkSide {
   socket: Socket;
@@ -307,14 +308,10 @@ export class Link {
     };
   }
 
-  /**
-   * A side that closed before it sent its FIN, or while the other side still
-   * had bytes for it, leaves the other side with no peer: destroy it.
-   * After a clean exchange of FINs both close on their own.
-   */
+  /** A side closed: the other goes too unless the two exchanged FINs (half-close.ts). */
   sideClosed(closed: Socket): void {
     const other = closed === this.dialer ? this.listener : this.dialer;
-    if (!closed.readableEnded || !other.readableEnded) other.destroy();
+    if (leavesPeerAlone(closed, other)) other.destroy();
     if (++this.closedSides === 2) {
       this.init.splice?.unwatch(this);
       this.onClosed(this, this.closeReason ?? 'closed');

@@ -5,10 +5,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { Link } from '../../src/relay/link';
 import type { LinkCloseReason } from '../../src/relay/relay-events';
-import { SplicePool } from '../../src/relay/splice/splice-pool';
+import { SplicePool, spliceWorkerFile } from '../../src/relay/splice/splice-pool';
 import { ended, waitFor } from '../helpers/wait-for';
 
 const MiB = 1024 * 1024;
@@ -259,6 +260,14 @@ describe('the splice pool', () => {
       manual.close();
     }
   }, 30_000);
+
+  it('runs the worker from its own compiled file, with none of the relay\'s node options', async () => {
+    const pair = await makePair();
+    await moveIt(pair);
+    const argv = readFileSync(`/proc/${pool.workerPid}/cmdline`, 'utf8').split('\0').filter((arg) => arg !== '');
+    expect(argv).toEqual([process.execPath, spliceWorkerFile()]);
+    expect(spliceWorkerFile()).toMatch(/dist\/relay\/splice\/splice-worker\.js$/);
+  });
 
   it('leaves a quiet link in the relay', async () => {
     const { link, dialer, listener } = await makePair();

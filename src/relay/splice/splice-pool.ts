@@ -7,11 +7,23 @@
  * relay's sweep sees it busy (Link.checkIdle): thousands of idle links must
  * not be read every 50 ms. Sockets move with `child.send(message, socket)`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { join, resolve } from 'node:path';
 import type { Link, SpliceHost } from '../link';
 import type { FromSpliceWorker, ToSpliceWorker } from './splice-messages';
-import { spliceWorkerMain } from './splice-worker';
+
+/**
+ * The worker's compiled main module: beside this file in dist/, or, when the
+ * relay runs from its TypeScript sources (jest, after `npm run build`), the
+ * same file in dist/. The worker is always the built JavaScript that
+ * production runs, never a copy of a function's source.
+ */
+export function spliceWorkerFile(): string {
+  const runsFromSource = __filename.endsWith('.ts');
+  return runsFromSource ? resolve(__dirname, '..', '..', '..', 'dist', 'relay', 'splice', 'splice-worker.js') : join(__dirname, 'splice-worker.js');
+}
 
 /** The part of pino (or Nest's Logger) the pool logs through. */
 export interface SpliceLog {
@@ -56,9 +68,13 @@ export class SplicePool implements SpliceHost {
   private failures = 0;
   private closed = false;
 
+  private readonly workerFile = spliceWorkerFile();
+
   constructor(private readonly options: SplicePoolOptions) {
     this.checkIntervalMs = options.checkIntervalMs ?? CHECK_INTERVAL_MS;
     this.moveAfterBytes = options.moveAfterBytes ?? MOVE_AFTER_BYTES;
+    // Said at start, not at the first busy link: a relay run from sources that were never built.
+    if (!existsSync(this.workerFile)) throw new Error(`The splice worker ${this.workerFile} is not built: run npm run build.`);
   }
 
   /** Links relayed by the worker now. */
@@ -178,10 +194,8 @@ export class SplicePool implements SpliceHost {
   }
 
   private startWorker(): Worker {
-    const child = spawn(process.execPath, ['-e', `(${spliceWorkerMain.toString()})();`], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      serialization: 'json',
-    });
+    // No execArgv of the relay's (a profiler, --expose-gc, an inspector port): the worker is a plain Node process.
+    const child = fork(this.workerFile, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
     const worker: Worker = { child, ready: false, links: new Map() };
     // Neither keeps the relay running; the worker exits when the relay does (its channel closes).
     child.unref();

@@ -4,13 +4,13 @@
  * tiny heap: each GC that the read buffers of a busy link set off marks the
  * whole heap, and the relay's is several times a bare relay's.
  *
- * It runs from its own source (`node -e`, see splice-pool.ts), so the
- * function below is self-contained: it uses nothing from this module's scope,
- * only what it requires itself. The relay stops reading and flushes before it
- * hands a link over, so the worker writes the bytes it is given first, then
- * pipes both ways with the same close rules as Link.
+ * The pool forks this file (its compiled .js) as the worker's main module.
+ * The relay stops reading and flushes before it hands a link over, so the
+ * worker writes the bytes it is given first, then pipes both ways with the
+ * same half-close rule as Link (half-close.ts).
  */
 import type { Socket } from 'node:net';
+import { leavesPeerAlone } from './half-close';
 import type { FromSpliceWorker, SpliceCounts, ToSpliceWorker } from './splice-messages';
 
 export function spliceWorkerMain(): void {
@@ -78,8 +78,7 @@ export function spliceWorkerMain(): void {
     const link = this.spliceLink;
     if (!link) return;
     const other = link.sockets[0] === this ? link.sockets[1] : link.sockets[0];
-    // As Link.sideClosed: a side gone before both FINs leaves the other with no peer.
-    if (!this.readableEnded || !other?.readableEnded) other?.destroy();
+    if (other && leavesPeerAlone(this, other)) other.destroy();
     // Gone before the other side arrived: that one is destroyed as it comes.
     if (link.arrived < 2) link.doomed = true;
     link.closed++;
@@ -142,3 +141,6 @@ export function spliceWorkerMain(): void {
 
   send({ type: 'ready' });
 }
+
+// Run as the worker process (forked by splice-pool.ts); imported, it only defines the function.
+if (require.main === module) spliceWorkerMain();
