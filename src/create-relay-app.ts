@@ -12,6 +12,7 @@ import { MetricsService } from './observability/metrics.service';
 import { checkRelayConfig } from './relay/check-relay-config';
 import { TrustedProxies } from './relay/client-address';
 import { RelayHttpAdapter } from './relay/relay-http-adapter';
+import { ListenerWsAdapter } from './relay/listener-ws-adapter';
 
 export interface RunningRelay {
   app: INestApplication;
@@ -29,6 +30,8 @@ export async function createRelayApp(config: Config, logger: Logger): Promise<Ru
     logger: new NestPinoLogger(logger),
     bodyParser: false,
   });
+  // The listener gateway's WebSocket server takes upgrades only from the relay's router (listener-ws-adapter.ts).
+  app.useWebSocketAdapter(new ListenerWsAdapter(app, { maxPayload: config.limits.maxListenerMessageBytes }));
   // Express announces itself on every answer; the relay's answers name no software.
   (app.getHttpAdapter() as RelayHttpAdapter).getInstance<{ disable(setting: string): unknown }>().disable('x-powered-by');
   try {

@@ -1,7 +1,6 @@
 /** Turns an authenticated WebSocket upgrade into a listener of a route. */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { WebSocketServer } from 'ws';
 import {
   FEATURE_DRAIN,
   FEATURE_REFUSE,
@@ -14,6 +13,7 @@ import { encodeListenerGrant } from '@remoted/sdk/wire/listener-grant';
 import type { ApiKey } from '../keys/api-key';
 import { replyError } from './http-reply';
 import { ListenerConnection, type ListenerHooks } from './listener-connection';
+import type { ListenerGateway } from './listener-gateway';
 import { endWaitingDialer } from './end-waiting-dialer';
 import { offerDialer, offerElsewhereOrEnd } from './redirect-dialer';
 import type { RelayContext } from './relay-context';
@@ -23,26 +23,10 @@ import type { DrainedBy } from './route-registry';
 import { keyLimitsOf } from './key-limits';
 
 export class ListenerAcceptor {
-  private readonly wss: WebSocketServer;
-  /** Extension headers of the 101 being written (handleUpgrade writes it synchronously). */
-  private pendingHeaders: string[] = [];
-
-  constructor(private readonly ctx: RelayContext) {
-    this.wss = new WebSocketServer({
-      noServer: true,
-      clientTracking: false,
-      perMessageDeflate: false,
-      maxPayload: ctx.config.limits.maxListenerMessageBytes,
-    });
-    // ws answers a malformed handshake itself in plain text unless told otherwise:
-    // every refusal is the protocol's JSON error.
-    this.wss.on('wsClientError', (err, socket) => {
-      replyError(socket, 'invalid_request', `Invalid WebSocket handshake: ${err.message}`);
-    });
-    this.wss.on('headers', (headers) => {
-      headers.push(...this.pendingHeaders);
-    });
-  }
+  constructor(
+    private readonly ctx: RelayContext,
+    private readonly gateway: ListenerGateway,
+  ) {}
 
   /** `address`: the listener's in the protocol's `ipaddr` form (see client-address.ts). */
   accept(req: IncomingMessage, socket: Socket, head: Buffer, key: ApiKey, path: string, address: string): void {
@@ -63,29 +47,22 @@ export class ListenerAcceptor {
     }
     const id = `lsn_${randomToken(16)}`;
     const features = this.grantedFeatures(req);
-    this.pendingHeaders = encodeListenerGrant({
+    const grant = encodeListenerGrant({
       listenerId: id,
       drain: features.includes(FEATURE_DRAIN),
       spares: features.includes(FEATURE_SPARE) ? this.ctx.config.routes.sparesPerListener : 0,
       refuse: features.includes(FEATURE_REFUSE),
     });
-    try {
-      this.wss.handleUpgrade(req, socket, head, (ws) => {
-        // The router paused the socket during authentication; ws reads it from now on.
-        socket.resume();
-        const listener = new ListenerConnection({ id, path, keyId: key.id, address, policy, features }, ws, this.hooks);
-        registry.addListener(listener);
-        this.ctx.log.info({ listener: id, route: path, key: key.id, address, policy, features }, 'listener opened');
-        this.ctx.events.emit('route:open', routeSnapshotOf(listener));
-        for (const replaced of admission.replaces) replaced.close('replaced');
-      });
-    } finally {
-      this.pendingHeaders = [];
-    }
-  }
-
-  close(): void {
-    this.wss.close();
+    this.gateway.upgrade(req, socket, head, grant, (ws) => {
+      // The router paused the socket during authentication; ws reads it from now on.
+      socket.resume();
+      const listener = new ListenerConnection({ id, path, keyId: key.id, address, policy, features }, ws, this.hooks);
+      registry.addListener(listener);
+      this.ctx.log.info({ listener: id, route: path, key: key.id, address, policy, features }, 'listener opened');
+      this.ctx.events.emit('route:open', routeSnapshotOf(listener));
+      for (const replaced of admission.replaces) replaced.close('replaced');
+      return listener;
+    });
   }
 
   private grantedFeatures(req: IncomingMessage): string[] {

@@ -3,9 +3,9 @@
  * and answers pings. The original ignores what a listener sends, and so do we
  * (ws bounds the message size), unless it negotiated `drain` (then it may ask
  * to drain) or `refuse` (then it may refuse a dial it was told of;
- * docs/protocol.md, listener features).
+ * docs/protocol.md, listener features): the gateway hands those ops here.
  */
-import type { RawData, WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import {
   CLOSE_BY_OPERATOR_REASON,
   CLOSE_REPLACED,
@@ -14,9 +14,10 @@ import {
   FEATURE_DRAIN,
   FEATURE_REFUSE,
   KEY_LOSS_CLOSE,
+  type ListenerOpMessage,
   type NotifyMessage,
 } from '@remoted/sdk/wire/protocol';
-import { encodeListenerOp, parseListenerOp } from '@remoted/sdk/wire/listener-ops';
+import { encodeListenerOp } from '@remoted/sdk/wire/listener-ops';
 import type { RoutePolicy } from '../keys/route-policy';
 import type { DrainedBy, ListenerState, RouteListener } from './route-registry';
 import type { RouteCloseReason } from './relay-events';
@@ -87,9 +88,6 @@ export class ListenerConnection implements RouteListener {
       clearTimeout(this.closeTimer);
       this.reportClosed();
     });
-    if (this.features.includes(FEATURE_DRAIN) || this.features.includes(FEATURE_REFUSE)) {
-      ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    }
   }
 
   get state(): ListenerState {
@@ -176,12 +174,14 @@ export class ListenerConnection implements RouteListener {
     this.ws.terminate();
   }
 
-  /** Only the ops of features it was granted mean anything; the rest is ignored, as the base protocol says. */
-  private onMessage(data: RawData, isBinary: boolean): void {
-    if (isBinary) return;
-    const op = parseListenerOp(String(data));
-    if (op?.op === 'drain' && this.features.includes(FEATURE_DRAIN)) this.drain('listener');
-    else if (op?.op === 'refuse' && this.features.includes(FEATURE_REFUSE)) this.hooks.onRefused(this, op.id, op.reason);
+  /**
+   * A frame the listener sent, dispatched by the gateway on its `op`. Only the
+   * ops of features it was granted mean anything; the rest is ignored, as the
+   * base protocol says.
+   */
+  opReceived(op: ListenerOpMessage): void {
+    if (op.op === 'drain' && this.features.includes(FEATURE_DRAIN)) this.drain('listener');
+    else if (op.op === 'refuse' && this.features.includes(FEATURE_REFUSE)) this.hooks.onRefused(this, op.id, op.reason);
   }
 
   private reportClosed(): void {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { KeysModule } from '../keys/keys.module';
+import { ListenerGateway } from './listener-gateway';
 import { MemoryRouteRegistry } from './memory-route-registry';
 import { ROUTE_REGISTRY } from './relay.constants';
 import { RelayEvents } from './relay-events';
@@ -18,6 +19,8 @@ import type { RouteRegistry } from './route-registry';
     { provide: RelayEvents, useFactory: () => new RelayEvents() },
     // Counting starts with the relay, before any listener can connect.
     { provide: RelayTally, inject: [RelayEvents], useFactory: (events: RelayEvents) => new RelayTally(events) },
+    // The listeners' WebSocket (served through ListenerWsAdapter, never on 'upgrade' itself).
+    ListenerGateway,
     RelayService,
     // The door readers use (control plane, metrics, tests): views and counts, never live objects.
     { provide: RelayAdmin, inject: [ROUTE_REGISTRY, RelayService], useFactory: (registry: RouteRegistry, relay: RelayService) => new RelayAdmin(registry, relay, relay) },

@@ -23,6 +23,7 @@ import { replyError, replyHttpError } from './http-reply';
 import { PLAIN_REQUEST_MESSAGE } from './plain-request.filter';
 import { LinkBroker } from './link-broker';
 import { ListenerAcceptor } from './listener-acceptor';
+import { ListenerGateway } from './listener-gateway';
 import { reportRefusalsTo } from './refusal-reporting';
 import { ROUTE_REGISTRY } from './relay.constants';
 import type { RelayContext } from './relay-context';
@@ -66,10 +67,11 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(KEY_STORE) private readonly keyStore: KeyStore,
     @Inject(LOGGER) private readonly log: Logger,
     private readonly adapterHost: HttpAdapterHost,
+    gateway: ListenerGateway,
   ) {
     const splice = config.spliceWorkers > 0 ? new SplicePool({ log }) : undefined;
     this.ctx = { config, registry, spares: new SparePool(), events, log, now: Date.now, splice };
-    this.acceptor = new ListenerAcceptor(this.ctx);
+    this.acceptor = new ListenerAcceptor(this.ctx, gateway);
     this.keys = new KeyEnforcer(this.ctx);
     this.throttle = new AuthThrottle({
       limit: config.limits.authFailureLimit,
@@ -202,7 +204,6 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     this.tracker.destroyAll();
     // After the links: a worker that still had any would close them as errors.
     this.ctx.splice?.close();
-    this.acceptor.close();
     this.server?.off('upgrade', this.router.handle);
   }
 
