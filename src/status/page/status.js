@@ -124,6 +124,7 @@
       const hello = JSON.parse(e.data);
       chartData = [[], [], []];
       for (const t of hello.history) pushFigures(t);
+      if (hello.history.length > 0) showFigures(hello.history[hello.history.length - 1]);
       drawChart();
       $('events').replaceChildren();
       addEvents(hello.events);
@@ -131,6 +132,8 @@
     });
     stream.addEventListener('tick', (e) => {
       const t = JSON.parse(e.data);
+      // How many ticks this page has drawn: something a test (or a curious admin) can wait for.
+      document.body.dataset.ticks = String(Number(document.body.dataset.ticks || 0) + 1);
       showFigures(t);
       pushFigures(t);
       drawChart();
