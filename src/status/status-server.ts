@@ -17,6 +17,7 @@
  *   configured host, so a page of another site rebound to 127.0.0.1 (DNS
  *   rebinding) is refused before it can try anything.
  */
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, isIP } from 'node:net';
@@ -98,22 +99,20 @@ export class StatusServer {
     });
   }
 
-  listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+  /** Binds once; a bind error (EADDRINUSE...) rejects. */
+  async listen(port: number, host: string): Promise<number> {
+    this.server.listen(port, host);
+    await once(this.server, 'listening');
+    return (this.server.address() as AddressInfo).port;
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.deps.streams.closeAll();
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+  /** Ends the page's streams and every connection, then the server. */
+  async close(): Promise<void> {
+    this.deps.streams.closeAll();
+    const closed = once(this.server, 'close');
+    this.server.close();
+    this.server.closeAllConnections();
+    await closed;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -54,6 +54,16 @@
     b.dataset.description = description;
     td.appendChild(b);
   }
+  /** A row with data attributes (what tests and actions find it by) and its cells: text, or [text, class]. */
+  function row(data, cells) {
+    const tr = document.createElement('tr');
+    Object.assign(tr.dataset, data);
+    for (const c of cells) {
+      if (Array.isArray(c)) cell(tr, c[0], c[1]);
+      else cell(tr, c);
+    }
+    return tr;
+  }
   function replaceRows(tbody, rows) {
     const fragment = document.createDocumentFragment();
     for (const row of rows) fragment.appendChild(row);
@@ -252,18 +262,10 @@
   function showRoutes(page) {
     $('routes-count').textContent = '(' + page.total + ')';
     replaceRows($('routes').tBodies[0], page.items.map((r) => {
-      const tr = document.createElement('tr');
-      tr.dataset.routeId = r.id;
-      tr.dataset.path = r.path;
-      cell(tr, r.path);
-      cell(tr, r.state);
-      cell(tr, r.policy);
-      cell(tr, String(r.spares), 'num');
-      cell(tr, String(r.waitingDialers), 'num');
-      cell(tr, String(r.activeLinks), 'num');
-      cell(tr, r.keyLabel || r.keyId);
-      cell(tr, r.address);
-      cell(tr, age(r.ageMs));
+      const tr = row({ routeId: r.id, path: r.path }, [
+        r.path, r.state, r.policy, [String(r.spares), 'num'], [String(r.waitingDialers), 'num'], [String(r.activeLinks), 'num'],
+        r.keyLabel || r.keyId, r.address, age(r.ageMs),
+      ]);
       const actions = cell(tr, '');
       if (r.state !== 'draining') actionButton(actions, 'Drain', 'drain-route', r.id, 'Drain route ' + r.path + '? New dials will not reach it; open links run on.');
       actionButton(actions, 'Close', 'close-route', r.id, 'Close route ' + r.path + '? Its listener is disconnected (it may reconnect).');
@@ -279,17 +281,14 @@
     $('links-prev').disabled = page.offset === 0;
     $('links-next').disabled = page.offset + page.limit >= page.total;
     replaceRows($('links').tBodies[0], page.items.map((l) => {
-      const tr = document.createElement('tr');
-      tr.dataset.linkId = l.id;
-      tr.dataset.path = l.path;
-      cell(tr, l.path);
-      cell(tr, l.dialerAddress);
-      cell(tr, l.listenerAddress || '–');
-      cell(tr, age(l.ageMs));
-      cell(tr, bytes(l.bytesToListener), 'num bytes-in').dataset.bytes = String(l.bytesToListener);
-      cell(tr, bytes(l.bytesToDialer), 'num bytes-out').dataset.bytes = String(l.bytesToDialer);
-      cell(tr, rate(l.rateToListener), 'num');
-      cell(tr, rate(l.rateToDialer), 'num');
+      const tr = row({ linkId: l.id, path: l.path }, [
+        l.path, l.dialerAddress, l.listenerAddress || '–', age(l.ageMs),
+        [bytes(l.bytesToListener), 'num bytes-in'], [bytes(l.bytesToDialer), 'num bytes-out'],
+        [rate(l.rateToListener), 'num'], [rate(l.rateToDialer), 'num'],
+      ]);
+      // The exact counts, for whoever reads the DOM (the browser test waits on them).
+      tr.querySelector('.bytes-in').dataset.bytes = String(l.bytesToListener);
+      tr.querySelector('.bytes-out').dataset.bytes = String(l.bytesToDialer);
       actionButton(cell(tr, ''), 'Disconnect', 'close-link', l.id, 'Disconnect link ' + l.id + ' on ' + l.path + '? Both sides are closed at once.');
       return tr;
     }));
@@ -297,15 +296,10 @@
 
   function showKeys(page) {
     replaceRows($('keys').tBodies[0], page.items.map((k) => {
-      const tr = document.createElement('tr');
-      tr.dataset.keyId = k.id;
+      const tr = row({ keyId: k.id }, [
+        k.label || '–', k.id, k.role, k.scopes.length === 0 ? 'every path' : k.scopes.join(' '), when(k.expiresAt), when(k.revokedAt),
+      ]);
       if (k.revokedAt) tr.className = 'revoked';
-      cell(tr, k.label || '–');
-      cell(tr, k.id);
-      cell(tr, k.role);
-      cell(tr, k.scopes.length === 0 ? 'every path' : k.scopes.join(' '));
-      cell(tr, when(k.expiresAt));
-      cell(tr, when(k.revokedAt));
       const actions = cell(tr, '');
       if (!k.revokedAt) actionButton(actions, 'Revoke', 'revoke-key', k.id, 'Revoke key ' + (k.label || k.id) + '? What it holds is closed now, and it can never be used again.');
       return tr;
