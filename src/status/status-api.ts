@@ -76,8 +76,9 @@ export class StatusApi {
 
   links(query: PageQuery): Page<LinkRow> {
     const page = pageOf(this.relay.links().sort(oldestFirst), query);
-    const addresses = new Map(this.relay.routes().map((r) => [r.listenerId, r.listenerAddress]));
-    return { ...page, items: page.items.map((link) => this.linkRow(link, addresses.get(link.listenerId))) };
+    // Listener addresses for this page's links only, without the registry-wide counters.
+    const listenerAddress = (id: string): string | undefined => this.relay.route(id, { counters: false })?.listenerAddress;
+    return { ...page, items: page.items.map((link) => this.linkRow(link, listenerAddress(link.listenerId))) };
   }
 
   async keys(query: PageQuery): Promise<Page<KeyRow>> {

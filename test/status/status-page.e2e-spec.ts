@@ -47,7 +47,12 @@ describe('status page in a browser', () => {
       if (message.type() === 'error' && !/status of 401/.test(message.text())) problems.push(message.text());
     });
     page.on('pageerror', (err) => problems.push(err.message));
-    await page.goto(`http://127.0.0.1:${relay.statusPort}/`);
+    // Offline: the page asks nothing of any other origin (no CDN, font or script from elsewhere).
+    const origin = `http://127.0.0.1:${relay.statusPort}/`;
+    page.on('request', (request) => {
+      if (!request.url().startsWith(origin) && !request.url().startsWith('data:')) problems.push(`request to ${request.url()}`);
+    });
+    await page.goto(origin);
   }
 
   async function logIn(key = relay.keys.admin): Promise<void> {
@@ -163,7 +168,7 @@ describe('status page in a browser', () => {
   it.each([
     ['1280', { width: 1280, height: 800 }, 'light'],
     ['390', { width: 390, height: 844 }, 'dark'],
-  ] as const)('renders at %s px wide (%s) and takes a screenshot', async (name, viewport, scheme) => {
+  ] as const)('renders at %s px wide (viewport %j, %s theme) and takes a screenshot', async (name, viewport, scheme) => {
     const listener = await TestListener.open(relay.port, '/db', relay.keys.server);
     listeners.push(listener);
     await TestListener.open(relay.port, '/ssh', relay.keys.server).then((l) => listeners.push(l));
@@ -186,6 +191,9 @@ describe('status page in a browser', () => {
     await page.locator('#events li[data-kind="linkOpened"]').waitFor();
     await page.locator('#fig-links:text("2")').waitFor();
     await page.locator('#chart .uplot').waitFor();
+    // prefers-color-scheme picks the theme.
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).toBe(scheme === 'dark' ? 'rgb(15, 18, 22)' : 'rgb(246, 247, 249)');
     // The page fits its width: nothing but the tables' own scroll boxes is wider than the viewport.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
