@@ -215,7 +215,11 @@
           { label: 'in', stroke: color('--in'), width: 2, value: (u, v) => rate(v) },
           { label: 'out', stroke: color('--out'), width: 2, value: (u, v) => rate(v) },
         ],
-        axes: [axis, Object.assign({ values: (u, vals) => vals.map((v) => rate(v)), size: 80 }, axis)],
+        axes: [
+          // Whole seconds and up: the samples are 1 s apart, so sub-second ticks say nothing.
+          Object.assign({ incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600], values: (u, vals) => vals.map((v) => new Date(v * 1000).toLocaleTimeString()), space: 90 }, axis),
+          Object.assign({ values: (u, vals) => vals.map((v) => rate(v)), size: 80 }, axis),
+        ],
         scales: { y: { range: (u, min, max) => [0, Math.max(1024, max)] } },
       }, chartData, box);
     } else {
