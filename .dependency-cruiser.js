@@ -46,7 +46,7 @@ module.exports = {
     },
     {
       name: 'readers-use-the-relay-door',
-      comment: 'control and observability see the relay through its door only (RELAY_DOOR above).',
+      comment: 'control, observability and the status page see the relay through its door only (RELAY_DOOR above).',
       severity: 'error',
       from: { path: '^src/(control|observability|status)/' },
       to: { path: '^src/relay/', pathNot: `^src/relay/(${RELAY_DOOR.join('|')})\\.ts$` },
@@ -63,6 +63,26 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/observability/' },
       to: { path: '^src/control/' },
+    },
+    {
+      name: 'status-takes-only-the-event-stream-from-control',
+      comment: 'the status page watches the EventHub gRPC Watch uses (event-hub, key-events, and the module that provides them); nothing else of the control plane.',
+      severity: 'error',
+      from: { path: '^src/status/' },
+      to: { path: '^src/control/', pathNot: '^src/control/(event-hub|key-events|control\\.module)\\.ts$' },
+    },
+    {
+      name: 'status-and-observability-apart',
+      severity: 'error',
+      from: { path: '^src/status/' },
+      to: { path: '^src/observability/' },
+    },
+    {
+      name: 'only-the-app-imports-status',
+      comment: 'the status page is a leaf: only the app composition (app.module, create-relay-app) knows it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(status/|app\\.module\\.ts$|create-relay-app\\.ts$)' },
+      to: { path: '^src/status/' },
     },
     {
       name: 'sdk-stands-alone',

@@ -7,13 +7,14 @@ import { KeysModule } from './keys/keys.module';
 import { LoggingModule } from './logging/logging.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { RelayModule } from './relay/relay.module';
+import { StatusModule } from './status/status.module';
 
 @Module({})
 export class AppModule {
   static register(config: Config, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.register(config), LoggingModule.register(logger), KeysModule, ObservabilityModule, RelayModule, ControlModule],
+      imports: [ConfigModule.register(config), LoggingModule.register(logger), KeysModule, ObservabilityModule, RelayModule, ControlModule, StatusModule],
     };
   }
 }

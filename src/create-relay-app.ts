@@ -11,6 +11,7 @@ import { NestPinoLogger } from './logging/nest-logger';
 import { MetricsService } from './observability/metrics.service';
 import { checkRelayConfig } from './relay/check-relay-config';
 import { TrustedProxies } from './relay/client-address';
+import { StatusService } from './status/status.service';
 import { RelayHttpAdapter } from './relay/relay-http-adapter';
 import { ListenerWsAdapter } from './relay/listener-ws-adapter';
 
@@ -18,9 +19,20 @@ export interface RunningRelay {
   app: INestApplication;
   /** The port the relay listens on (the configured one, or the one picked for 0). */
   port: number;
+  /** The status page's port; undefined when the page is off. */
+  statusPort: number | undefined;
 }
 
-export async function createRelayApp(config: Config, logger: Logger): Promise<RunningRelay> {
+export interface RelayAppOptions {
+  /**
+   * Binds the status page on a port the kernel picks, whatever status.port
+   * says (0 there turns the page off): one bind, so tests that want the page
+   * never race each other for a port number.
+   */
+  statusOnAnyPort?: boolean;
+}
+
+export async function createRelayApp(config: Config, logger: Logger, options: RelayAppOptions = {}): Promise<RunningRelay> {
   checkRelayConfig(config);
   const app = await NestFactory.create(AppModule.register(config, logger), new RelayHttpAdapter({
     limits: config.limits,
@@ -35,17 +47,18 @@ export async function createRelayApp(config: Config, logger: Logger): Promise<Ru
   // Express announces itself on every answer; the relay's answers name no software.
   (app.getHttpAdapter() as RelayHttpAdapter).getInstance<{ disable(setting: string): unknown }>().disable('x-powered-by');
   try {
-    // The data port first, then the control plane and metrics: each binds only once the one before is up.
+    // The data port first, then the control plane, metrics and the status page: each binds only once the one before is up.
     await app.listen(config.port, config.host).catch((err: unknown) => {
       throw bindError(err, { portPath: 'port', hostPath: 'host', port: config.port, host: config.host });
     });
     await app.get(ControlService).start();
     await app.get(MetricsService).start();
+    await app.get(StatusService).start({ anyPort: options.statusOnAnyPort });
   } catch (err) {
     // What did start (key store, a port) is closed, so that an embedder or a test is left with nothing open.
     await app.close();
     throw err;
   }
   const port = (app.getHttpServer().address() as AddressInfo).port;
-  return { app, port };
+  return { app, port, statusPort: app.get(StatusService).port };
 }

@@ -20,14 +20,15 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  const { app, port } = await createRelayApp(config, logger);
+  const { app, port, statusPort } = await createRelayApp(config, logger);
   handleProcessSignals(app, logger);
   logger.info({ host: config.host, port, dataDir: config.dataDir }, 'relay listening');
   const generated = app.get(KeysService).takeGeneratedKeys();
   const control = app.get(ControlService);
   const relay = { host: config.host, port, tls: config.tls.certFile !== undefined };
   const grpc = { host: config.grpc.host, port: control.port, tls: control.tls };
-  if (generated.length > 0) process.stdout.write(describeGeneratedKeys(generated, { relay, grpc }));
+  const status = statusPort === undefined ? undefined : { host: config.status.host, port: statusPort };
+  if (generated.length > 0) process.stdout.write(describeGeneratedKeys(generated, { relay, grpc, status }));
 }
 
 main().catch((err: unknown) => {

@@ -141,7 +141,7 @@ async function startRelayProcess(port: number, dataDir: string, keys: { server: 
       // Enough spares for the remoted_spares listener on each of its two routes.
       '--spares-per-listener', String(BENCH_SPARES), '--spares-per-route', String(BENCH_SPARES),
     ],
-    { env: { ...process.env, REMOTED_GRPC_PORT: '0' }, stdio: ['ignore', 'ignore', 'inherit'] },
+    { env: { ...process.env, REMOTED_GRPC_PORT: '0', REMOTED_STATUS_PORT: '0' }, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const deadline = Date.now() + 30_000;
   for (;;) {

@@ -120,6 +120,7 @@ export interface Config {
    */
   proxyProtocol: boolean;
   metrics: MetricsConfig;
+  status: StatusConfig;
 }
 
 export interface TlsFiles {
@@ -132,6 +133,13 @@ export interface MetricsConfig {
   host: string;
   port?: number;
   token?: string;
+}
+
+/** The status page (src/status/): its own admin HTTP port, never the relay port. */
+export interface StatusConfig {
+  host: string;
+  /** 0 turns the page off (no server, no timer, no subscription). */
+  port: number;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -170,4 +178,5 @@ export const DEFAULT_CONFIG: Config = {
   tls: {},
   proxyProtocol: false,
   metrics: { host: '127.0.0.1' },
+  status: { host: '127.0.0.1', port: 37793 },
 };

@@ -1,12 +1,33 @@
 import { Module } from '@nestjs/common';
 import { KeysModule } from '../keys/keys.module';
+import { RelayAdmin } from '../relay/relay-admin';
+import { RelayEvents } from '../relay/relay-events';
 import { RelayModule } from '../relay/relay.module';
 import { ControlService } from './control.service';
+import { EventHub } from './event-hub';
+import { KeyEvents } from './key-events';
 
-/** The gRPC control plane: a thin adapter over the key store and the relay's registry and events. */
+/**
+ * The gRPC control plane: a thin adapter over the key store and the relay's
+ * registry and events. Its event hub and key events are providers of their
+ * own, exported, so that the status page watches the same ordered stream as
+ * gRPC Watch and its revocations are the same `key:revoke` events.
+ */
 @Module({
   imports: [KeysModule, RelayModule],
-  providers: [ControlService],
-  exports: [ControlService],
+  providers: [
+    ControlService,
+    { provide: KeyEvents, useFactory: () => new KeyEvents() },
+    {
+      provide: EventHub,
+      inject: [RelayEvents, KeyEvents, RelayAdmin],
+      useFactory: (relayEvents: RelayEvents, keyEvents: KeyEvents, relay: RelayAdmin) => {
+        const hub = new EventHub(relayEvents, keyEvents, relay);
+        hub.start();
+        return hub;
+      },
+    },
+  ],
+  exports: [ControlService, EventHub, KeyEvents],
 })
 export class ControlModule {}

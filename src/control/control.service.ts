@@ -13,7 +13,6 @@ import { KEY_STORE } from '../keys/keys.constants';
 import { LOGGER } from '../logging/logging.constants';
 import { AuthThrottle } from '../relay/auth-throttle';
 import { RelayAdmin } from '../relay/relay-admin';
-import { RelayEvents } from '../relay/relay-events';
 import { ControlServer } from './control-server';
 import { EventHub } from './event-hub';
 import { KeyEvents } from './key-events';
@@ -30,16 +29,15 @@ export class ControlService implements BeforeApplicationShutdown {
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     @Inject(KEY_STORE) store: KeyStore,
-    relayEvents: RelayEvents,
     relay: RelayAdmin,
     tally: RelayTally,
+    hub: EventHub,
+    keyEvents: KeyEvents,
     @Inject(LOGGER) log: Logger,
   ) {
     this.log = log.child({ component: 'control' });
-    const keyEvents = new KeyEvents();
-    this.hub = new EventHub(relayEvents, keyEvents, relay);
+    this.hub = hub;
     this.stats = new RelayStats(relay, tally);
-    this.hub.start();
     // The data plane's limit and window, in a table of its own: failures on one port do not throttle the other.
     const authThrottle = new AuthThrottle({
       limit: config.limits.authFailureLimit,

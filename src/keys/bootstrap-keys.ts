@@ -42,6 +42,8 @@ export async function bootstrapKeys(store: KeyStore, given: BootstrapSecrets): P
 export interface RelayEndpoints {
   relay: { host: string; port: number; tls: boolean };
   grpc?: { host: string; port: number; tls: boolean };
+  /** The status page, when it is on. */
+  status?: { host: string; port: number };
 }
 
 /** Paths in the example commands: an ssh server exposed, and a local port for it. */
@@ -54,7 +56,7 @@ const EXAMPLE = { path: '/ssh', service: '127.0.0.1:22', localPort: 2222 };
  * not in its arguments, which every local user sees in ps.
  */
 export function describeGeneratedKeys(keys: readonly GeneratedKey[], endpoints: RelayEndpoints): string {
-  const { relay, grpc } = endpoints;
+  const { relay, grpc, status } = endpoints;
   const hostPort = joinHostPort(connectHost(relay.host), relay.port);
   const [listen, dial] = relay.tls ? ['rwss', 'rwrs'] : ['rws', 'rwr'];
   const lines = ['remoted: first start: generated keys (shown only this once; keep them safe):'];
@@ -74,6 +76,11 @@ export function describeGeneratedKeys(keys: readonly GeneratedKey[], endpoints: 
       lines.push(`    administer   REMOTED_ADMIN_ADDRESS=${target} REMOTED_ADMIN_KEY=${secret} npx remoted routes${grpc.tls ? ' --tls' : ''}`);
       lines.push(`                 npx buf curl --protocol grpc ${grpc.tls ? '' : '--http2-prior-knowledge '}-H 'authorization: Bearer ${secret}' ${grpc.tls ? 'https' : 'http'}://${target}/${method}`);
       lines.push(`                 grpcurl ${grpc.tls ? '' : '-plaintext '}-H 'authorization: Bearer ${secret}' ${target} ${method}   # grpcurl is not shipped: install it apart`);
+    }
+    if (role === 'admin' && status) {
+      const page = joinHostPort(connectHost(status.host), status.port);
+      // The secret stays out of this line: it is typed into the page's login form.
+      lines.push(`    status page  http://${page} (log in with this key; from another machine: ssh -L ${status.port}:${page} <this host>, then the same address)`);
     }
   }
   lines.push('  (run the npx commands in the remoted checkout: npm ci and npm start or npm run build put them there)');

@@ -14,7 +14,7 @@ import { RELAY_MAIN } from './helpers/children';
 
 function runRelay(args: string[], base: string[] = ['--port', '0', '--grpc-port', '0']): Promise<{ code: number | null; stderr: string; stdout: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'remoted-config-exit-'));
-  const child = spawn(process.execPath, [RELAY_MAIN, ...base, '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [RELAY_MAIN, ...base, '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REMOTED_STATUS_PORT: '0' } });
   let stderr = '';
   let stdout = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -55,6 +55,7 @@ describe('the first-start hint', () => {
     const [port, grpcPort] = [await freePort(), await freePort()];
     const relay = spawn(process.execPath, [RELAY_MAIN, '--port', String(port), '--grpc-port', String(grpcPort), '--data-dir', dataDir, '--log-level', 'warn'], {
       detached: true,
+      env: { ...process.env, REMOTED_STATUS_PORT: '0' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     started.push(relay);

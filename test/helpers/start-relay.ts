@@ -29,6 +29,8 @@ export interface StartedRelay {
   keys: { server: string; client: string; admin: string };
   /** The gRPC control plane's port (always picked free). */
   grpcPort: number;
+  /** The status page's port, when `{ statusPage: true }` was asked for (the page is off otherwise). */
+  statusPort: number | undefined;
   /** The metrics port, when `metrics: { port: 0 }` was asked for. */
   metricsPort: number | undefined;
   /** `rws://server@127.0.0.1:port/path` or `rwr://client@...`. */
@@ -36,19 +38,21 @@ export interface StartedRelay {
   close(): Promise<void>;
 }
 
-export async function startRelay(overrides: DeepPartial<Config> = {}, opts: { dataDir?: string } = {}): Promise<StartedRelay> {
+export async function startRelay(overrides: DeepPartial<Config> = {}, opts: { dataDir?: string; statusPage?: boolean } = {}): Promise<StartedRelay> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'remoted-test-'));
   const keys = { server: randomToken(), client: randomToken(), admin: randomToken() };
   const config = loadConfig({
-    overrides: { host: '127.0.0.1', port: 0, dataDir, logLevel: 'silent', serverKey: keys.server, clientKey: keys.client, adminKey: keys.admin, shutdownGraceMs: 0, ...overrides, grpc: { host: '127.0.0.1', port: 0, ...overrides.grpc } },
+    overrides: { host: '127.0.0.1', port: 0, dataDir, logLevel: 'silent', serverKey: keys.server, clientKey: keys.client, adminKey: keys.admin, shutdownGraceMs: 0, ...overrides, status: { port: 0, ...overrides.status }, grpc: { host: '127.0.0.1', port: 0, ...overrides.grpc } },
   });
   const logger = createLogger(process.env.REMOTED_TEST_LOG_LEVEL === undefined ? config.logLevel : (process.env.REMOTED_TEST_LOG_LEVEL as Config['logLevel']));
-  const { app, port } = await createRelayApp(config, logger);
+  // The page is off unless asked for; then on a port the kernel picks at its one bind.
+  const { app, port, statusPort } = await createRelayApp(config, logger, { statusOnAnyPort: opts.statusPage });
   let closed = false;
   return {
     app,
     port,
     grpcPort: app.get(ControlService).port,
+    statusPort,
     metricsPort: app.get(MetricsService).port,
     config,
     store: app.get<KeyStore>(KEY_STORE),

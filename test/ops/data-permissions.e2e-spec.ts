@@ -28,7 +28,7 @@ describe('data directory permissions', () => {
       },
     });
     const config = loadConfig({
-      overrides: { host: '127.0.0.1', port: 0, dataDir, serverKey: randomToken(), clientKey: randomToken(), adminKey: randomToken(), grpc: { host: '127.0.0.1', port: 0 }, shutdownGraceMs: 0 },
+      overrides: { host: '127.0.0.1', port: 0, dataDir, serverKey: randomToken(), clientKey: randomToken(), adminKey: randomToken(), grpc: { host: '127.0.0.1', port: 0 }, status: { port: 0 }, shutdownGraceMs: 0 },
     });
     const { app } = await createRelayApp(config, pino({ level: 'warn' }, sink));
     await app.close();

@@ -69,6 +69,11 @@ describe('SqliteKeyStore', () => {
     const text = describeGeneratedKeys(generated, { relay: { host: '127.0.0.1', port: 37791, tls: false } });
     expect(text).toContain(`rws://${generated[0].secret}@127.0.0.1:37791/<path>`);
     expect(text).toContain(`rwr://${generated[1].secret}@127.0.0.1:37791/<path>`);
+    expect(text).not.toContain('status page');
+    const withPage = describeGeneratedKeys(generated, { relay: { host: '127.0.0.1', port: 37791, tls: false }, status: { host: '0.0.0.0', port: 37793 } });
+    const pageLine = withPage.split('\n').find((line) => line.includes('status page'));
+    expect(pageLine).toContain('http://127.0.0.1:37793 ');
+    expect(pageLine).not.toContain(generated[2].secret);
     expect(await bootstrapKeys(store, {})).toEqual([]);
     expect(await store.count()).toBe(3);
   });

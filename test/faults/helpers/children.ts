@@ -147,7 +147,7 @@ export interface RelayProcessOptions {
 /** The relay as an operator starts it: `node dist/main.js` with flags. */
 export async function startRelayProcess(children: ChildSet, opts: RelayProcessOptions): Promise<FaultChild> {
   const args = ['--port', String(opts.port), '--data-dir', opts.dataDir, '--server-key', opts.keys.server, '--client-key', opts.keys.client, '--log-level', 'warn', ...(opts.extraArgs ?? [])];
-  const child = children.spawnNode(RELAY_MAIN, args, { REMOTED_GRPC_PORT: '0' }, 'ignore');
+  const child = children.spawnNode(RELAY_MAIN, args, { REMOTED_GRPC_PORT: '0', REMOTED_STATUS_PORT: '0' }, 'ignore');
   await waitForPort(opts.port, child);
   return child;
 }
