@@ -70,6 +70,8 @@ export interface StatusServerDeps {
   /** The configured bind address: also a Host the page may be reached by. */
   host: string;
   log: Logger;
+  /** Sockets held at once; past it Node closes a new one at accept. */
+  maxConnections: number;
   now?: () => number;
 }
 
@@ -97,6 +99,8 @@ export class StatusServer {
         replyStatusError(res, 'internal', 'the status page could not answer this request');
       });
     });
+    // An admin page needs few sockets; bounded so that a local client opening thousands costs the relay nothing.
+    this.server.maxConnections = deps.maxConnections;
   }
 
   /** Binds once; a bind error (EADDRINUSE...) rejects. */

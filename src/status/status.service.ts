@@ -24,6 +24,8 @@ import { type RelaySampler, type StatusStreamOptions, StatusStreams } from './st
 /** The page's bounds: few admins look at once, so small tables. */
 export const STATUS_LIMITS = {
   maxSessions: 64,
+  /** Sockets the status port holds at once (pages, their streams, API calls); past it a new one is closed at once. */
+  maxConnections: 128,
   sessionTtlMs: 8 * 60 * 60 * 1000,
   stream: {
     maxStreams: 16,
@@ -73,7 +75,7 @@ export class StatusService implements BeforeApplicationShutdown {
       if (key.revokedAt !== null && sessions.endForKey(key.id) > 0) log.info({ keyId: key.id }, 'status page sessions of a revoked key ended');
     });
     const api = new StatusApi(this.relay, this.store, this.keyEvents, streams);
-    this.server = new StatusServer({ api, streams, sessions, store: this.store, throttle, host, log });
+    this.server = new StatusServer({ api, streams, sessions, store: this.store, throttle, host, log, maxConnections: STATUS_LIMITS.maxConnections });
     this.port = await this.server.listen(port, host).catch((err: unknown) => {
       throw bindError(err, { portPath: 'status.port', hostPath: 'status.host', port, host, zeroMeans: 'turns the page off' });
     });

@@ -4,13 +4,27 @@
  * key's secret. A real relay with real peers; the page on a port the kernel
  * picked at its one bind.
  */
+import type { Socket } from 'node:net';
 import { EventHub } from '../../src/control/event-hub';
 import { MAX_BODY_BYTES } from '../../src/status/status-server';
 import { STATUS_LIMITS } from '../../src/status/status.service';
+import { connectTo } from '../helpers/raw-http';
 import { makeLink, TestListener } from '../helpers/relay-peers';
 import { startRelay, type StartedRelay } from '../helpers/start-relay';
 import { openStatusStream, statusLogin, statusRequest } from '../helpers/status-http';
 import { waitFor } from '../helpers/wait-for';
+
+/** What `attempt` gives once it stops throwing (a refused or closed connection), within about 2 s. */
+async function retried<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (tries >= 100) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
 
 describe('status page over HTTP', () => {
   let relay: StartedRelay;
@@ -189,4 +203,26 @@ describe('status page over HTTP', () => {
     expect(after.items[0].state).toBe('draining');
     listener.ws.close();
   });
+
+  it('holds at most maxConnections sockets: the next one is closed at once, and a socket is taken again once one goes', async () => {
+    const held: Socket[] = [];
+    try {
+      for (let i = 0; i < STATUS_LIMITS.maxConnections; i++) held.push(await connectTo(port));
+      const extra = await connectTo(port);
+      // The server closes it at accept: its FIN (or a reset) is all it ever gets.
+      extra.resume();
+      await new Promise((resolve) => {
+        extra.once('end', resolve);
+        extra.once('error', resolve);
+      });
+      extra.destroy();
+      held.shift()!.destroy();
+      // The server counts the socket out once it sees it close: until then a new one is still over the bound.
+      const answer = await retried(() => statusRequest(port, 'GET', '/api/routes', { headers: { Authorization: `Bearer ${relay.keys.admin}` } }));
+      expect(answer.status).toBe(200);
+    } finally {
+      for (const socket of held) socket.destroy();
+    }
+  });
 });
+
