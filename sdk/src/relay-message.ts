@@ -8,7 +8,7 @@ import type { RawData } from 'ws';
 import type { ListenerOpMessage, NotifyMessage } from './protocol';
 import { parseJsonObject } from './wire/json-object';
 import { listenerOpOf } from './wire/listener-ops';
-import { notifyOf } from './wire/notify';
+import { notifyOf, parseNotifyText } from './wire/notify';
 
 export type RelayMessage =
   | { kind: 'notify'; notify: NotifyMessage }
@@ -31,8 +31,7 @@ export function parseRelayMessage(data: RawData): RelayMessage {
 
 /** A notify message, or undefined for anything else (the original's `"id": false`, junk, an extension frame). */
 export function parseNotify(data: RawData): NotifyMessage | undefined {
-  const message = parseRelayMessage(data);
-  return message.kind === 'notify' ? message.notify : undefined;
+  return parseNotifyText(rawText(data));
 }
 
 function rawText(data: RawData): string {

@@ -12,12 +12,11 @@ import { Metadata, type ServerInterceptingCallInterface, type ServerInterceptor,
 import type { Logger } from 'pino';
 import type { KeyStore } from '../keys/api-key';
 import { isUsable } from '../keys/api-key';
+import { bearerSecret } from '../keys/key-secret';
 import type { AuthThrottle } from '../relay/auth-throttle';
 
 /** Services anyone may call: they reveal the schema and liveness, nothing of the relay. */
 const PUBLIC_PREFIXES = ['/grpc.reflection.v1.', '/grpc.reflection.v1alpha.', '/grpc.health.v1.'];
-
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /** What every bearer that is not a usable admin key is told: nothing about the key. */
 export const BAD_BEARER_DETAILS = 'the bearer is not a valid admin key';
@@ -30,7 +29,7 @@ export type AuthVerdict = { ok: true; keyId: string } | { ok: false; code: statu
 export async function checkAdmin(store: KeyStore, authorization: string | undefined): Promise<AuthVerdict> {
   const refuse = (details: string, reason: string): AuthVerdict => ({ ok: false, code: status.UNAUTHENTICATED, details, reason });
   if (!authorization) return refuse('missing "authorization: Bearer <admin key>" metadata', 'missing');
-  const secret = BEARER.exec(authorization)?.[1];
+  const secret = bearerSecret(authorization);
   if (!secret) return refuse('authorization metadata must be "Bearer <admin key>"', 'malformed');
   const key = await store.findBySecret(secret);
   if (!key) return refuse(BAD_BEARER_DETAILS, 'unknown');

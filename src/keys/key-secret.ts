@@ -16,6 +16,11 @@ export function digestsEqual(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** The secret of an `Authorization: Bearer <secret>` value (HTTP header or gRPC metadata), or undefined for any other form. */
+export function bearerSecret(authorization: string): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+}
+
 export function generateSecret(): string {
   return randomToken(SECRET_LENGTH);
 }

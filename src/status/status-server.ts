@@ -23,7 +23,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type AddressInfo, isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { parseJsonObject } from '@remoted/sdk/wire/json-object';
+import { unmapped } from '@remoted/sdk/wire/ip-text';
 import { isUsable, type ApiKey, type KeyStore } from '../keys/api-key';
+import { bearerSecret } from '../keys/key-secret';
 import type { AuthThrottle } from '../relay/auth-throttle';
 import { type PageQuery, parsePageQuery } from './status-data';
 import type { ActionResult, StatusApi } from './status-api';
@@ -37,7 +40,6 @@ export const MAX_BODY_BYTES = 4096;
 export const MAX_COOKIE_HEADER_BYTES = 4096;
 export const CSRF_HEADER = 'x-csrf-token';
 
-const BEARER = /^Bearer\s+(\S{1,512})\s*$/i;
 const RESOURCE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** The page's files: from src/status/page (tests, ts-node) or dist/status/page (the build copies them). */
@@ -153,7 +155,7 @@ export class StatusServer {
   private async login(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
     if (method !== 'POST') throw new Refusal('method_not_allowed', 'log in with a POST of the admin key', { Allow: 'POST' });
     checkSameOrigin(req);
-    const address = req.socket.remoteAddress ?? '';
+    const address = unmapped(req.socket.remoteAddress ?? '');
     this.throttled(address);
     const body = await readBody(req);
     const secret = loginSecret(req, body);
@@ -219,9 +221,9 @@ export class StatusServer {
   private async caller(req: IncomingMessage): Promise<Caller> {
     const authorization = req.headers.authorization;
     if (authorization !== undefined) {
-      const address = req.socket.remoteAddress ?? '';
+      const address = unmapped(req.socket.remoteAddress ?? '');
       this.throttled(address);
-      const secret = BEARER.exec(authorization)?.[1];
+      const secret = bearerSecret(authorization);
       const key = secret === undefined ? undefined : await this.adminKey(secret);
       if (!key) {
         this.deps.throttle.recordFailure(address, this.now());
@@ -312,7 +314,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 function loginSecret(req: IncomingMessage, body: string): string | undefined {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   let key: unknown;
-  if (type === 'application/json') key = parseJsonObject(body).key;
+  if (type === 'application/json') key = jsonBody(body).key;
   else if (type === 'application/x-www-form-urlencoded') key = new URLSearchParams(body).get('key');
   else throw new Refusal('invalid_request', 'log in with a form (key=...) or JSON {"key": "..."}');
   if (typeof key !== 'string') return undefined;
@@ -322,17 +324,12 @@ function loginSecret(req: IncomingMessage, body: string): string | undefined {
 
 function actionOptions(body: string): { closeLinks?: boolean } {
   if (body.trim() === '') return {};
-  const parsed = parseJsonObject(body);
+  const parsed = jsonBody(body);
   return typeof parsed.closeLinks === 'boolean' ? { closeLinks: parsed.closeLinks } : {};
 }
 
-function parseJsonObject(body: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw new Refusal('invalid_request', 'the body is not JSON');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Refusal('invalid_request', 'the body must be a JSON object');
-  return parsed as Record<string, unknown>;
+function jsonBody(body: string): Record<string, unknown> {
+  const parsed = parseJsonObject(body);
+  if (!parsed) throw new Refusal('invalid_request', 'the body must be a JSON object');
+  return parsed;
 }

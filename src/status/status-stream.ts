@@ -18,7 +18,8 @@ import { type StatusEvent, statusEventOf } from './status-events';
 
 /** What a tick reads of the relay (StatusService builds it over the relay's door and tally). */
 export interface RelaySampler {
-  totals(atMs: number): RelayTotals;
+  /** Bytes of closed links each way, and dials, so far. */
+  closedTotals(): Omit<RelayTotals, 'atMs'>;
   gauges(): { routes: number; links: number; waitingDialers: number };
   refusals(): Record<string, number>;
   /** Every open link's bytes so far (in: to its listener, out: to its dialer). */
@@ -103,8 +104,7 @@ export class StatusStreams {
 
   private startShared(): void {
     this.unsubscribe = this.hub.subscribe(this.onEvent);
-    this.lastTotals = this.sampler.totals(this.now());
-    this.linkRates.sample(this.now(), this.sampler.linkBytes());
+    this.lastTotals = this.sample(this.now());
     this.timer = setInterval(this.tick, this.opts.tickMs);
   }
 
@@ -128,10 +128,9 @@ export class StatusStreams {
 
   private readonly tick = (): void => {
     const atMs = this.now();
-    const totals = this.sampler.totals(atMs);
+    const totals = this.sample(atMs);
     const rates = tickRates(this.lastTotals ?? totals, totals);
     this.lastTotals = totals;
-    this.linkRates.sample(atMs, this.sampler.linkBytes());
     const figures: TickFigures = { time: Math.round(atMs / 1000), ...rates, ...this.sampler.gauges(), refusals: this.sampler.refusals() };
     this.history.push(figures);
     const events = this.pending;
@@ -147,6 +146,18 @@ export class StatusStreams {
       this.send(res, 'tick', figures);
     }
   };
+
+  /** One pass over the open links: each link's rate, and with the closed links' bytes the relay's totals. */
+  private sample(atMs: number): RelayTotals {
+    const links = [...this.sampler.linkBytes()];
+    this.linkRates.sample(atMs, links);
+    const totals = { atMs, ...this.sampler.closedTotals() };
+    for (const link of links) {
+      totals.bytesIn += link.bytesIn;
+      totals.bytesOut += link.bytesOut;
+    }
+    return totals;
+  }
 
   /** One SSE message; a stream that cannot keep up is dropped, not buffered. */
   private send(res: ServerResponse, name: string, data: unknown): void {

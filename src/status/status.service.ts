@@ -91,11 +91,10 @@ export class StatusService implements BeforeApplicationShutdown {
 /** What a tick reads, through the relay's door and its one tally. */
 function relaySampler(relay: RelayAdmin, tally: RelayTally): RelaySampler {
   return {
-    totals(atMs) {
-      const open = relay.openLinkBytes();
+    closedTotals() {
       let dials = 0;
       for (const n of tally.dialOutcomes.values()) dials += n;
-      return { atMs, bytesIn: tally.closedBytesToListeners + open.toListeners, bytesOut: tally.closedBytesToDialers + open.toDialers, dials };
+      return { bytesIn: tally.closedBytesToListeners, bytesOut: tally.closedBytesToDialers, dials };
     },
     gauges() {
       const { routes, links, waitingDialers } = relay.counts();
@@ -103,7 +102,7 @@ function relaySampler(relay: RelayAdmin, tally: RelayTally): RelaySampler {
     },
     refusals: () => Object.fromEntries(tally.refusals),
     *linkBytes() {
-      for (const link of relay.links()) yield { id: link.linkId, bytesIn: link.bytesToListener, bytesOut: link.bytesToDialer };
+      for (const link of relay.linkBytes()) yield { id: link.linkId, bytesIn: link.toListener, bytesOut: link.toDialer };
     },
   };
 }

@@ -30,7 +30,7 @@ describe('StatusStreams with a page that stopped reading', () => {
     const hub = relay.app.get(EventHub);
     const streams = new StatusStreams(
       hub,
-      { totals: (atMs) => ({ atMs, bytesIn: 0, bytesOut: 0, dials: 0 }), gauges: () => ({ routes: 0, links: 0, waitingDialers: 0 }), refusals: () => ({}), linkBytes: () => [] },
+      { closedTotals: () => ({ bytesIn: 0, bytesOut: 0, dials: 0 }), gauges: () => ({ routes: 0, links: 0, waitingDialers: 0 }), refusals: () => ({}), linkBytes: () => [] },
       { maxStreams: 4, tickMs: 20, historyTicks: 10, eventRingSize: 10, maxEventsPerTick: 20_000, maxBufferedBytes: 64 * 1024 },
     );
     server = createServer((_req, res) => void streams.open(res, () => true));

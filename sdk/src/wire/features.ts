@@ -9,19 +9,16 @@ export function encodeFeatures(tokens: readonly string[]): string {
   return tokens.join(', ');
 }
 
-/** The tokens of a header value, lower case, in order. */
+/** The tokens of a header value (Node gives a repeated header as an array: one list), lower case, in order. */
 export function parseFeatures(headerValue: string | string[] | undefined): string[] {
-  return rawTokens(headerValue)
+  const text = Array.isArray(headerValue) ? headerValue.join(',') : (headerValue ?? '');
+  return text
+    .split(',')
     .map((token) => token.trim().toLowerCase())
     .filter((token) => token !== '');
 }
 
-/** True when a X-Remoted-Features value lists the feature (asked on every WebRoute request: no list is built). */
+/** True when a X-Remoted-Features value lists the feature. */
 export function hasFeature(headerValue: string | string[] | undefined, feature: string): boolean {
-  return rawTokens(headerValue).some((token) => token.trim().toLowerCase() === feature);
-}
-
-/** Node gives a repeated header as an array: its values are one list. */
-function rawTokens(headerValue: string | string[] | undefined): string[] {
-  return (Array.isArray(headerValue) ? headerValue.join(',') : (headerValue ?? '')).split(',');
+  return parseFeatures(headerValue).includes(feature);
 }
