@@ -12,12 +12,11 @@ const RELAY_DOOR = [
   'relay\\.module',
   'relay-admin',
   // What happened: event snapshots and the one tally.
-  'relay-events',
+  'context/relay-events',
   'relay-tally',
-  // Small shared parts of the relay port: the failed-auth table and the JSON error writer.
-  'auth-throttle',
-  'http-reply',
-  'plain-request\\.filter',
+  // The relay port's one writer of refusals, which the health and metrics answers on that port also use.
+  'port/http-reply',
+  'port/plain-request\\.filter',
 ];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -111,6 +110,50 @@ module.exports = {
       severity: 'error',
       from: { path: '^sdk/src/', pathNot: '^sdk/src/cli/' },
       to: { path: '^sdk/src/cli/' },
+    },
+    // Inside the relay, one way down: face (module, service, door, router, enforcer, sweeper, tally)
+    // -> dials -> routes -> links -> port -> context. A room may import any room below it, never one above.
+    {
+      name: 'relay-context-is-the-ground',
+      comment: 'relay/context (settings, log, clock, the event stream, setup stages) is what every room reports to: it imports no room.',
+      severity: 'error',
+      from: { path: '^src/relay/context/' },
+      to: { path: '^src/relay/', pathNot: '^src/relay/context/' },
+    },
+    {
+      name: 'relay-port-knows-no-rooms-above',
+      comment: 'relay/port (the socket, PROXY, TLS, client address, request parsing, the one writer of refusals) serves the rooms above and knows none.',
+      severity: 'error',
+      from: { path: '^src/relay/port/' },
+      to: { path: '^src/relay/(links/|routes/|dials/|[^/]+\\.ts$)' },
+    },
+    {
+      name: 'relay-links-know-no-rooms-above',
+      comment: 'relay/links (two sockets spliced, their table, the offload worker) know nothing of listeners or dialers.',
+      severity: 'error',
+      from: { path: '^src/relay/links/' },
+      to: { path: '^src/relay/(routes/|dials/|[^/]+\\.ts$)' },
+    },
+    {
+      name: 'relay-link-names-the-host-it-needs',
+      comment: 'Link takes the offload through the narrow SpliceHost it declares; only the offload knows the worker.',
+      severity: 'error',
+      from: { path: '^src/relay/links/[^/]+\\.ts$' },
+      to: { path: '^src/relay/links/offload/' },
+    },
+    {
+      name: 'relay-routes-know-no-dialers',
+      comment: 'relay/routes (listeners on paths) hand what a listener leaving means for dials to the DialsOfListener port they declare.',
+      severity: 'error',
+      from: { path: '^src/relay/routes/' },
+      to: { path: '^src/relay/(dials/|[^/]+\\.ts$)' },
+    },
+    {
+      name: 'relay-dials-below-the-face',
+      comment: 'relay/dials (dialers, offers, spares, the link broker) take the key check as the KeyCheck port they declare, not the face.',
+      severity: 'error',
+      from: { path: '^src/relay/dials/' },
+      to: { path: '^src/relay/[^/]+\\.ts$' },
     },
     {
       name: 'no-cycles',

@@ -9,11 +9,11 @@ import type { Config } from './config/config';
 import { ControlService } from './control/control.service';
 import { NestPinoLogger } from './logging/nest-logger';
 import { MetricsService } from './observability/metrics.service';
-import { checkRelayConfig } from './relay/check-relay-config';
-import { TrustedProxies } from './relay/client-address';
+import { checkRelayConfig } from './relay/port/check-relay-config';
+import { TrustedProxies } from './relay/port/client-address';
 import { StatusService } from './status/status.service';
-import { RelayHttpAdapter } from './relay/relay-http-adapter';
-import { ListenerWsAdapter } from './relay/listener-ws-adapter';
+import { RelayHttpAdapter } from './relay/port/relay-http-adapter';
+import { ListenerWsAdapter } from './relay/routes/listener-ws-adapter';
 
 export interface RunningRelay {
   app: INestApplication;

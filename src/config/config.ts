@@ -108,7 +108,7 @@ export interface Config {
   grpc: GrpcConfig;
   /** Ms linked pairs get to finish at shutdown before they are closed. */
   shutdownGraceMs: number;
-  /** 1: busy links of plain TCP sockets move to a splice worker process (src/relay/splice/); 0: every link stays in the relay. */
+  /** 1: busy links of plain TCP sockets move to a splice worker process (src/relay/links/offload/); 0: every link stays in the relay. */
   spliceWorkers: number;
   /** TLS on the data port when both files are given; reloaded on SIGHUP and when either file changes. */
   tls: TlsFiles;

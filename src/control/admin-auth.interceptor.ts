@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { KeyStore } from '../keys/api-key';
 import { isUsable } from '../keys/api-key';
 import { bearerSecret } from '../keys/key-secret';
-import type { AuthThrottle } from '../relay/auth-throttle';
+import type { AuthThrottle } from '../keys/auth-throttle';
 
 /** Services anyone may call: they reveal the schema and liveness, nothing of the relay. */
 const PUBLIC_PREFIXES = ['/grpc.reflection.v1.', '/grpc.reflection.v1alpha.', '/grpc.health.v1.'];

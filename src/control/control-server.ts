@@ -16,7 +16,7 @@ import { StatsService } from '@remoted/sdk/gen/remoted/admin/v1/stats_service_pb
 import type { Logger } from 'pino';
 import type { GrpcConfig } from '../config/config';
 import type { KeyStore } from '../keys/api-key';
-import type { AuthThrottle } from '../relay/auth-throttle';
+import type { AuthThrottle } from '../keys/auth-throttle';
 import type { RelayAdmin } from '../relay/relay-admin';
 import { createAdminAuthInterceptor } from './admin-auth.interceptor';
 import { eventServiceHandlers } from './event-service.handlers';

@@ -1,15 +1,15 @@
 import { Module } from '@nestjs/common';
 import { KeysModule } from '../keys/keys.module';
 import { RelayAdmin } from '../relay/relay-admin';
-import { RelayEvents } from '../relay/relay-events';
+import { RelayEvents } from '../relay/context/relay-events';
 import { RelayModule } from '../relay/relay.module';
 import { ControlService } from './control.service';
 import { EventHub } from './event-hub';
 import { KeyEvents } from './key-events';
 
 /**
- * The gRPC control plane: a thin adapter over the key store and the relay's
- * registry and events. Its event hub and key events are providers of their
+ * The gRPC control plane: a thin adapter over the key store, the relay's
+ * door (relay-admin) and its events. Its event hub and key events are providers of their
  * own, exported, so that the status page watches the same ordered stream as
  * gRPC Watch and its revocations are the same `key:revoke` events.
  */

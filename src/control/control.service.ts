@@ -11,7 +11,7 @@ import { CONFIG } from '../config/config.constants';
 import type { KeyStore } from '../keys/api-key';
 import { KEY_STORE } from '../keys/keys.constants';
 import { LOGGER } from '../logging/logging.constants';
-import { AuthThrottle } from '../relay/auth-throttle';
+import { AuthThrottle } from '../keys/auth-throttle';
 import { RelayAdmin } from '../relay/relay-admin';
 import { ControlServer } from './control-server';
 import { EventHub } from './event-hub';

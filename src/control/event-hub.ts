@@ -10,7 +10,7 @@ import { timestampNow } from '@bufbuild/protobuf/wkt';
 import type { EventSchema } from '@remoted/sdk/gen/remoted/admin/v1/event_service_pb';
 import { RouteState } from '@remoted/sdk/gen/remoted/admin/v1/route_pb';
 import type { ApiKey } from '../keys/api-key';
-import { type LinkSnapshot, type RelayEventMap, type RelayEvents, type RouteSnapshot, subscribe } from '../relay/relay-events';
+import { type LinkSnapshot, type RelayEventMap, type RelayEvents, type RouteSnapshot, subscribe } from '../relay/context/relay-events';
 import type { RelayAdmin } from '../relay/relay-admin';
 import type { KeyEvents } from './key-events';
 import { drainedByToProto, linkCloseReasonToProto, routeCloseReasonToProto } from './proto-enums';

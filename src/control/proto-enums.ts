@@ -8,7 +8,7 @@ import {
 } from '@remoted/sdk/gen/remoted/admin/v1/route_pb';
 import type { KeyRole } from '../keys/api-key';
 import type { RoutePolicy } from '../keys/route-policy';
-import type { LinkCloseReason, RouteCloseReason } from '../relay/relay-events';
+import type { LinkCloseReason, RouteCloseReason } from '../relay/context/relay-events';
 import type { DrainedBy, ListenerState } from '../relay/relay-admin';
 
 const ROLES: Record<KeyRole, ProtoKeyRole> = {

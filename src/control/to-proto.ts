@@ -10,7 +10,7 @@ import type { LinkSchema } from '@remoted/sdk/gen/remoted/admin/v1/link_pb';
 import type { RouteSchema } from '@remoted/sdk/gen/remoted/admin/v1/route_pb';
 import type { ApiKey } from '../keys/api-key';
 import type { LinkView, RouteView } from '../relay/relay-admin';
-import type { LinkSnapshot, RouteSnapshot } from '../relay/relay-events';
+import type { LinkSnapshot, RouteSnapshot } from '../relay/context/relay-events';
 import { roleToProto, routePolicyToProto, routeStateToProto } from './proto-enums';
 import { keyName, linkName, routeName } from './resource-names';
 
@@ -57,7 +57,7 @@ export function routeToProto(route: RouteSnapshot): RouteInit {
   };
 }
 
-/** A live route: the snapshot plus what its listener and the registry know now. */
+/** A live route: the snapshot plus what its listener and the relay's tables know now. */
 export function routeViewToProto(route: RouteView): RouteInit {
   return {
     ...routeToProto(route),

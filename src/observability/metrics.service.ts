@@ -9,7 +9,7 @@ import type { Config } from '../config/config';
 import { CONFIG } from '../config/config.constants';
 import { LOGGER } from '../logging/logging.constants';
 import { RelayAdmin } from '../relay/relay-admin';
-import { RelayEvents } from '../relay/relay-events';
+import { RelayEvents } from '../relay/context/relay-events';
 import { RelayTally } from '../relay/relay-tally';
 import { MetricsServer } from './metrics-server';
 import { RelayMetrics } from './relay-metrics';

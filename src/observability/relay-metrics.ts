@@ -8,7 +8,7 @@
  * address.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { type RelayEvents, subscribe } from '../relay/relay-events';
+import { type RelayEvents, subscribe } from '../relay/context/relay-events';
 import type { LabelCounts, RelayTally } from '../relay/relay-tally';
 import type { RelayAdmin } from '../relay/relay-admin';
 

@@ -9,8 +9,9 @@
 import { type KeyLossCode } from '@remoted/sdk/wire/protocol';
 import type { ApiKey } from '../keys/api-key';
 import { scopeAllows } from '../keys/path-scope';
-import { endWaitingDialer } from './end-waiting-dialer';
-import type { RelayContext } from './relay-context';
+import { endWaitingDialer } from './dials/end-waiting-dialer';
+import type { DialsContext } from './dials/dials-context';
+import type { KeyCheck } from './dials/link-broker';
 
 export interface SeveredCounts {
   closedRoutes: number;
@@ -44,7 +45,7 @@ export interface HeldCounts {
   links: number;
 }
 
-export class KeyEnforcer {
+export class KeyEnforcer implements KeyCheck {
   /**
    * The latest state of every key that passed authentication. Its size is
    * bounded by the key store's (only real keys authenticate); it is replaced
@@ -54,7 +55,7 @@ export class KeyEnforcer {
   /** Keys with an expiry that are not yet past it: the sweep looks at these only. */
   private readonly expiring = new Map<string, number>();
 
-  constructor(private readonly ctx: RelayContext) {}
+  constructor(private readonly ctx: DialsContext) {}
 
   /** A key that has just authenticated: its state as the store has it now. */
   observe(key: ApiKey): void {
@@ -85,12 +86,11 @@ export class KeyEnforcer {
   }
 
   heldBy(keyId: string): HeldCounts {
-    const { registry } = this.ctx;
     let routes = 0;
     let links = 0;
-    for (const listener of registry.listeners()) if (listener.keyId === keyId) routes++;
-    for (const link of registry.links()) {
-      // A destroyed link stays in the registry until its sockets have closed; it is held no more.
+    for (const listener of this.ctx.listeners.all()) if (listener.keyId === keyId) routes++;
+    for (const link of this.ctx.links.all()) {
+      // A destroyed link stays in the link table until its sockets have closed; it is held no more.
       if (link.isDestroyed) continue;
       const { dialerKeyId, listenerKeyId } = link.snapshot();
       if (dialerKeyId === keyId || listenerKeyId === keyId) links++;
@@ -100,17 +100,16 @@ export class KeyEnforcer {
 
   /** Closes everything the key holds, whatever its state (CloseKeyConnections); the key stays usable. */
   closeAll(keyId: string): SeveredCounts {
-    const { registry } = this.ctx;
-    const links = [...registry.links()].filter((link) => {
+    const links = [...this.ctx.links.all()].filter((link) => {
       if (link.isDestroyed) return false;
       const { dialerKeyId, listenerKeyId } = link.snapshot();
       return dialerKeyId === keyId || listenerKeyId === keyId;
     });
-    const listeners = [...registry.listeners()].filter((listener) => listener.keyId === keyId);
+    const listeners = [...this.ctx.listeners.all()].filter((listener) => listener.keyId === keyId);
     for (const link of links) link.destroy('forced');
     for (const listener of listeners) listener.close('forced');
     // A dialer of this key still waiting would otherwise be linked when its listener dials back.
-    for (const dialer of [...registry.waitingDialers()].filter((d) => d.key.id === keyId)) {
+    for (const dialer of [...this.ctx.dialers.all()].filter((d) => d.key.id === keyId)) {
       endWaitingDialer(this.ctx, dialer, 'key_severed');
     }
     return { closedRoutes: listeners.length, closedLinks: links.length };
@@ -133,11 +132,10 @@ export class KeyEnforcer {
    * then its own waiting dials (403).
    */
   private closeLost(key: ApiKey, options: KeyChangeOptions): SeveredCounts {
-    const { registry } = this.ctx;
     const now = this.ctx.now();
     const lossOn = (path: string): KeyLossCode | undefined => keyLossFor(key, path, now);
     let closedLinks = 0;
-    for (const link of [...registry.links()]) {
+    for (const link of [...this.ctx.links.all()]) {
       if (link.isDestroyed) continue;
       const { dialerKeyId, listenerKeyId, path } = link.snapshot();
       if (dialerKeyId !== key.id && listenerKeyId !== key.id) continue;
@@ -148,14 +146,14 @@ export class KeyEnforcer {
       closedLinks++;
     }
     let closedRoutes = 0;
-    for (const listener of [...registry.listeners()]) {
+    for (const listener of [...this.ctx.listeners.all()]) {
       if (listener.keyId !== key.id) continue;
       const loss = lossOn(listener.path);
       if (!loss) continue;
       listener.close(loss);
       closedRoutes++;
     }
-    for (const dialer of [...registry.waitingDialers()]) {
+    for (const dialer of [...this.ctx.dialers.all()]) {
       if (dialer.key.id === key.id && lossOn(dialer.path)) endWaitingDialer(this.ctx, dialer, 'key_severed');
     }
     if (closedRoutes + closedLinks > 0) {

@@ -6,14 +6,15 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { HeldCounts, KeyHoldings, SeveredCounts } from './key-enforcer';
-import type { Link } from './link';
-import { type LinkSnapshot, type RouteSnapshot, routeSnapshotOf } from './relay-events';
-import type { ListenerState, RouteListener, RouteRegistry } from './route-registry';
+import type { DialsContext } from './dials/dials-context';
+import type { Link } from './links/link';
+import { type LinkSnapshot, type RouteSnapshot, routeSnapshotOf } from './context/relay-events';
+import type { ListenerState, RouteListener } from './routes/listener-table';
 import type { RoutePolicy } from '../keys/route-policy';
 
 // What readers need to name in the views and answers, from behind the door.
 export type { HeldCounts, KeyHoldings, SeveredCounts } from './key-enforcer';
-export type { DrainedBy, ListenerState } from './route-registry';
+export type { DrainedBy, ListenerState } from './routes/listener-table';
 
 /** A route (one listener connection) as it is now. */
 export interface RouteView extends RouteSnapshot {
@@ -36,7 +37,12 @@ export interface LinkView extends LinkSnapshot {
   /** Ms since a byte last moved either way (as of the last sweep). */
   idleMs: number;
   idleTimeoutMs: number;
+  /** It runs in the splice worker (links/offload), not in the relay process. */
+  moved: boolean;
 }
+
+/** The node's tables the door reads, from the same object its rooms work on. */
+export type RelayTables = Pick<DialsContext, 'listeners' | 'dialers' | 'links'>;
 
 export interface RouteFilter {
   path?: string;
@@ -88,14 +94,14 @@ interface RouteCounters {
 
 export class RelayAdmin implements KeyHoldings {
   constructor(
-    private readonly registry: RouteRegistry,
+    private readonly tables: RelayTables,
     private readonly port: RelayPortState,
     private readonly holdings: KeyHoldings,
     private readonly now: () => number = Date.now,
   ) {}
 
   routes(filter: RouteFilter = {}): RouteView[] {
-    const onPath = filter.path === undefined ? this.registry.listeners() : this.registry.listenersOn(filter.path);
+    const onPath = filter.path === undefined ? this.tables.listeners.all() : this.tables.listeners.on(filter.path);
     const listeners = [...onPath].filter((l) => filter.keyId === undefined || l.keyId === filter.keyId);
     const counters = this.routeCounters();
     return listeners.map((l) => routeView(l, counters.get(l.id)));
@@ -103,10 +109,10 @@ export class RelayAdmin implements KeyHoldings {
 
   /**
    * One route. `counters: false` leaves out its waiting dialers and bytes (0),
-   * which take a pass over the whole registry: for an event, not for an answer.
+   * which take a pass over every waiting dialer and open link: for an event, not for an answer.
    */
   route(listenerId: string, options: { counters: boolean } = { counters: true }): RouteView | undefined {
-    const listener = this.registry.findListener(listenerId);
+    const listener = this.tables.listeners.find(listenerId);
     if (!listener) return undefined;
     return options.counters ? this.viewOf(listener) : routeView(listener);
   }
@@ -114,7 +120,7 @@ export class RelayAdmin implements KeyHoldings {
   links(filter: LinkFilter = {}): LinkView[] {
     const now = this.now();
     const views: LinkView[] = [];
-    for (const link of this.registry.links()) {
+    for (const link of this.tables.links.all()) {
       const s = link.snapshot();
       if (filter.listenerId !== undefined && s.listenerId !== filter.listenerId) continue;
       if (filter.path !== undefined && s.path !== filter.path) continue;
@@ -125,7 +131,7 @@ export class RelayAdmin implements KeyHoldings {
   }
 
   link(linkId: string): LinkView | undefined {
-    const link = this.registry.findLink(linkId);
+    const link = this.tables.links.find(linkId);
     return link && linkView(link, link.snapshot(), this.now());
   }
 
@@ -139,10 +145,10 @@ export class RelayAdmin implements KeyHoldings {
    * kicked (1008); `reason` goes in the WebSocket close.
    */
   closeRoute(listenerId: string, options: { closeLinks: boolean; forGood?: boolean; reason?: string }): { route: RouteView; closedLinks: number } | undefined {
-    const listener = this.registry.findListener(listenerId);
+    const listener = this.tables.listeners.find(listenerId);
     if (!listener) return undefined;
     const route = this.viewOf(listener);
-    const links = options.closeLinks ? [...this.registry.links()].filter((link) => link.snapshot().listenerId === listenerId) : [];
+    const links = options.closeLinks ? [...this.tables.links.all()].filter((link) => link.snapshot().listenerId === listenerId) : [];
     for (const link of links) link.destroy('forced');
     listener.close(options.forGood ? 'closed_for_good' : 'forced', options.reason);
     return { route, closedLinks: links.length };
@@ -150,7 +156,7 @@ export class RelayAdmin implements KeyHoldings {
 
   /** Stops new dials to a route (an operator's drain); idempotent. The route as it is after. */
   drainRoute(listenerId: string): RouteView | undefined {
-    const listener = this.registry.findListener(listenerId);
+    const listener = this.tables.listeners.find(listenerId);
     if (!listener) return undefined;
     listener.drain('operator');
     return this.viewOf(listener);
@@ -158,7 +164,7 @@ export class RelayAdmin implements KeyHoldings {
 
   /** Closes a link at once (both sockets). The link as it was, or undefined when it is not here. */
   closeLink(linkId: string): LinkView | undefined {
-    const link = this.registry.findLink(linkId);
+    const link = this.tables.links.find(linkId);
     if (!link) return undefined;
     const view = linkView(link, link.snapshot(), this.now());
     link.destroy('forced');
@@ -167,11 +173,11 @@ export class RelayAdmin implements KeyHoldings {
 
   /** Cheap: every figure is a size the relay keeps. */
   counts(): RelayCounts {
-    const { registry } = this;
+    const { listeners, links, dialers } = this.tables;
     return {
-      routes: registry.listenerCount(),
-      links: registry.linkCount(),
-      waitingDialers: registry.waitingDialerCount(),
+      routes: listeners.size,
+      links: links.size,
+      waitingDialers: dialers.size,
       spares: this.port.spareCount,
       connections: this.port.connectionCount,
     };
@@ -190,7 +196,7 @@ export class RelayAdmin implements KeyHoldings {
 
   /** Each open link's bytes so far, each way: no views built (a status page reads it every second). */
   *linkBytes(): Generator<{ linkId: string; toListener: number; toDialer: number }> {
-    for (const link of this.registry.links()) yield { linkId: link.id, toListener: link.bytesToListener, toDialer: link.bytesToDialer };
+    for (const link of this.tables.links.all()) yield { linkId: link.id, toListener: link.bytesToListener, toDialer: link.bytesToDialer };
   }
 
   /** What /readyz reports for the data plane. */
@@ -219,7 +225,7 @@ export class RelayAdmin implements KeyHoldings {
     return routeView(listener, this.routeCounters().get(listener.id));
   }
 
-  /** What each route's waiting dialers and open links add up to, in one pass over the registry. */
+  /** What each route's waiting dialers and open links add up to, in one pass over the tables. */
   private routeCounters(): Map<string, RouteCounters> {
     const byListener = new Map<string, RouteCounters>();
     const entry = (listenerId: string): RouteCounters => {
@@ -227,8 +233,8 @@ export class RelayAdmin implements KeyHoldings {
       if (!counters) byListener.set(listenerId, (counters = { waitingDialers: 0, bytesToListener: 0, bytesToDialers: 0 }));
       return counters;
     };
-    for (const dialer of this.registry.waitingDialers()) entry(dialer.listenerId).waitingDialers++;
-    for (const link of this.registry.links()) {
+    for (const dialer of this.tables.dialers.all()) entry(dialer.listenerId).waitingDialers++;
+    for (const link of this.tables.links.all()) {
       const snapshot = link.snapshot();
       const counters = entry(snapshot.listenerId);
       counters.bytesToListener += snapshot.bytesToListener;
@@ -255,5 +261,5 @@ export function routeView(listener: RouteListener, counters?: RouteCounters): Ro
 }
 
 function linkView(link: Link, snapshot: LinkSnapshot, now: number): LinkView {
-  return { ...snapshot, idleMs: Math.max(0, link.idleMs(now)), idleTimeoutMs: link.idleTimeoutMs };
+  return { ...snapshot, idleMs: Math.max(0, link.idleMs(now)), idleTimeoutMs: link.idleTimeoutMs, moved: link.isMoved };
 }

@@ -4,16 +4,16 @@
  * spares past their age are answered 504, what an expired key holds is closed,
  * and listeners are pinged on their own, slower round.
  */
-import { endWaitingDialer } from './end-waiting-dialer';
+import { endWaitingDialer } from './dials/end-waiting-dialer';
 import type { KeyEnforcer } from './key-enforcer';
-import type { RelayContext } from './relay-context';
+import type { DialsContext } from './dials/dials-context';
 
 export class RelaySweeper {
   private sweepTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly ctx: RelayContext,
+    private readonly ctx: DialsContext,
     private readonly keys: KeyEnforcer,
   ) {}
 
@@ -28,17 +28,17 @@ export class RelaySweeper {
   }
 
   sweep(now: number): void {
-    const { registry } = this.ctx;
+    const { dialers, links } = this.ctx;
     // First: an expired key's dials and links are closed, not linked or kept alive below.
     this.keys.sweep(now);
-    const expired = [...registry.waitingDialers()].filter((dialer) => now >= dialer.deadlineMs);
+    const expired = [...dialers.all()].filter((dialer) => now >= dialer.deadlineMs);
     for (const dialer of expired) endWaitingDialer(this.ctx, dialer, 'timeout');
-    for (const link of registry.links()) link.checkIdle(now);
+    for (const link of links.all()) link.checkIdle(now);
     const maxAgeMs = this.ctx.config.routes.spareMaxAgeSeconds * 1000;
     for (const spare of this.ctx.spares.removeOlderThan(now - maxAgeMs)) spare.answerExpired();
   }
 
   pingListeners(): void {
-    for (const listener of [...this.ctx.registry.listeners()]) listener.ping();
+    for (const listener of [...this.ctx.listeners.all()]) listener.ping();
   }
 }

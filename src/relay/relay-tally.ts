@@ -1,10 +1,10 @@
 /**
  * The one count of what happened in the data plane, kept from RelayEvents
  * from the relay's start. Its readers (the control plane's stats, Prometheus)
- * read it; none counts for itself. What the registry knows now (open routes,
- * links, bytes of live links) is read from the registry, not kept here.
+ * read it; none counts for itself. What the tables hold now (open routes,
+ * links, bytes of live links) is read from them through the door, not kept here.
  */
-import { type RelayEventMap, type RelayEvents, subscribe } from './relay-events';
+import { type RelayEventMap, type RelayEvents, subscribe } from './context/relay-events';
 
 /** Counts by label, in the order the labels first appeared. */
 export type LabelCounts = ReadonlyMap<string, number>;
@@ -23,7 +23,7 @@ export class RelayTally {
   /** 503s, by the limit reached. */
   readonly capacityRefusals = new Map<string, number>();
   slowDialbacks = 0;
-  /** Bytes of links that have closed; open links are read from the registry. */
+  /** Bytes of links that have closed; open links are read from the link table. */
   closedBytesToListeners = 0;
   closedBytesToDialers = 0;
   private readonly unsubscribe: () => void;

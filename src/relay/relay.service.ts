@@ -13,29 +13,32 @@ import type { Config } from '../config/config';
 import { CONFIG } from '../config/config.constants';
 import { KeyAuthenticator } from '../keys/key-authenticator';
 import { LOGGER } from '../logging/logging.constants';
-import { AuthThrottle } from './auth-throttle';
-import { TrustedProxies } from './client-address';
-import { endWaitingDialer } from './end-waiting-dialer';
+import { AuthThrottle } from '../keys/auth-throttle';
+import { TrustedProxies } from './port/client-address';
+import { endWaitingDialer } from './dials/end-waiting-dialer';
 import type { KeyStore } from '../keys/api-key';
 import { KEY_STORE } from '../keys/keys.constants';
 import { type HeldCounts, KeyEnforcer, type KeyHoldings, type SeveredCounts } from './key-enforcer';
-import { replyError, replyHttpError } from './http-reply';
-import { PLAIN_REQUEST_MESSAGE } from './plain-request.filter';
-import { LinkBroker } from './link-broker';
-import { ListenerAcceptor } from './listener-acceptor';
-import { ListenerGateway } from './listener-gateway';
-import { reportRefusalsTo } from './refusal-reporting';
-import { ROUTE_REGISTRY } from './relay.constants';
-import type { RelayContext } from './relay-context';
-import { RelayEvents } from './relay-events';
+import { replyError, replyHttpError } from './port/http-reply';
+import { PLAIN_REQUEST_MESSAGE } from './port/plain-request.filter';
+import { DialOffers } from './dials/dial-offers';
+import type { DialsContext } from './dials/dials-context';
+import { LinkBroker } from './dials/link-broker';
+import { WaitingDialerTable } from './dials/waiting-dialer-table';
+import { LinkTable } from './links/link-table';
+import { ListenerTable } from './routes/listener-table';
+import { RelayAdmin } from './relay-admin';
+import { ListenerAcceptor } from './routes/listener-acceptor';
+import { ListenerGateway } from './routes/listener-gateway';
+import { reportRefusalsTo } from './port/refusal-reporting';
+import { RelayEvents } from './context/relay-events';
 import { RelaySweeper } from './relay-sweeper';
-import type { RouteRegistry } from './route-registry';
-import { SocketTracker } from './socket-tracker';
-import { SplicePool } from './splice/splice-pool';
-import { SpareAcceptor } from './spare-acceptor';
-import { SparePool } from './spare-pool';
-import { TlsFileWatcher } from './tls-file-watcher';
-import { readTlsMaterial } from './tls-files';
+import { SocketTracker } from './port/socket-tracker';
+import { SplicePool } from './links/offload/splice-pool';
+import { SpareAcceptor } from './dials/spare-acceptor';
+import { SparePool } from './dials/spare-pool';
+import { TlsFileWatcher } from './port/tls-file-watcher';
+import { readTlsMaterial } from './port/tls-files';
 import { UpgradeRouter } from './upgrade-router';
 
 /** How long shutdown waits for closing handshakes before destroying what is left. */
@@ -45,8 +48,10 @@ const DRAIN_POLL_MS = 20;
 
 @Injectable()
 export class RelayService implements OnApplicationBootstrap, BeforeApplicationShutdown, KeyHoldings {
-  readonly tracker = new SocketTracker();
-  private readonly ctx: RelayContext;
+  private readonly tracker = new SocketTracker();
+  private readonly ctx: DialsContext;
+  /** The door its readers use (control plane, metrics, status page, tests). */
+  readonly admin: RelayAdmin;
   private readonly acceptor: ListenerAcceptor;
   private readonly router: UpgradeRouter;
   private readonly sweeper: RelaySweeper;
@@ -61,8 +66,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
 
   constructor(
     @Inject(CONFIG) config: Config,
-    @Inject(ROUTE_REGISTRY) readonly registry: RouteRegistry,
-    readonly events: RelayEvents,
+    private readonly events: RelayEvents,
     auth: KeyAuthenticator,
     @Inject(KEY_STORE) private readonly keyStore: KeyStore,
     @Inject(LOGGER) private readonly log: Logger,
@@ -70,8 +74,19 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     gateway: ListenerGateway,
   ) {
     const splice = config.spliceWorkers > 0 ? new SplicePool({ log }) : undefined;
-    this.ctx = { config, registry, spares: new SparePool(), events, log, now: Date.now, splice };
-    this.acceptor = new ListenerAcceptor(this.ctx, gateway);
+    this.ctx = {
+      config,
+      events,
+      log,
+      now: Date.now,
+      listeners: new ListenerTable(),
+      dialers: new WaitingDialerTable(),
+      spares: new SparePool(),
+      links: new LinkTable(),
+      splice,
+    };
+    const offers = new DialOffers(this.ctx);
+    this.acceptor = new ListenerAcceptor(this.ctx, this.ctx.listeners, gateway, offers);
     this.keys = new KeyEnforcer(this.ctx);
     this.throttle = new AuthThrottle({
       limit: config.limits.authFailureLimit,
@@ -79,8 +94,9 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
       maxAddresses: config.limits.authThrottleMaxAddresses,
     });
     this.proxies = new TrustedProxies(config.trustedProxies);
-    this.router = new UpgradeRouter(this.ctx, auth, this.keys, this.acceptor, new LinkBroker(this.ctx, this.keys), new SpareAcceptor(this.ctx), this.tracker, this.proxies, this.throttle);
+    this.router = new UpgradeRouter(this.ctx, auth, this.keys, this.acceptor, new LinkBroker(this.ctx, this.keys, offers), new SpareAcceptor(this.ctx), this.tracker, this.proxies, this.throttle);
     this.sweeper = new RelaySweeper(this.ctx, this.keys);
+    this.admin = new RelayAdmin(this.ctx, this, this);
   }
 
   onApplicationBootstrap(): void {
@@ -187,19 +203,19 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     this.router.stop();
     // No new connections; Nest closes the server again later, which is harmless.
     this.server?.close();
-    const { registry, config } = this.ctx;
-    for (const listener of [...registry.listeners()]) listener.close('shutdown');
+    const { listeners, dialers, links, config } = this.ctx;
+    for (const listener of [...listeners.all()]) listener.close('shutdown');
     // Closing a listener answers its spares; none should be left, but none may linger either.
     for (const spare of this.ctx.spares.removeAll()) spare.answerListenerGone();
-    for (const dialer of [...registry.waitingDialers()]) endWaitingDialer(this.ctx, dialer, 'shutdown');
-    const links = registry.linkCount();
-    if (links > 0) this.log.info({ links, graceMs: config.shutdownGraceMs }, 'shutdown: letting links finish');
+    for (const dialer of [...dialers.all()]) endWaitingDialer(this.ctx, dialer, 'shutdown');
+    const open = links.size;
+    if (open > 0) this.log.info({ links: open, graceMs: config.shutdownGraceMs }, 'shutdown: letting links finish');
     const graceEnd = Date.now() + config.shutdownGraceMs;
-    while (registry.linkCount() > 0 && Date.now() < graceEnd) await delay(DRAIN_POLL_MS);
+    while (links.size > 0 && Date.now() < graceEnd) await delay(DRAIN_POLL_MS);
     this.sweeper.stop();
-    const cut = registry.linkCount();
+    const cut = links.size;
     if (cut > 0) this.log.warn({ links: cut }, 'shutdown: closing links still open after the grace period');
-    for (const link of [...registry.links()]) link.destroy('shutdown');
+    for (const link of [...links.all()]) link.destroy('shutdown');
     for (let waited = 0; this.tracker.size > 0 && waited < SHUTDOWN_SETTLE_MS; waited += 10) await delay(10);
     this.tracker.destroyAll();
     // After the links: a worker that still had any would close them as errors.

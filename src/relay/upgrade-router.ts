@@ -10,17 +10,17 @@ import { FEATURE_EARLY_DATA, HEADER_FEATURES, HEADER_SPARE } from '@remoted/sdk/
 import { hasFeature } from '@remoted/sdk/wire/features';
 import type { KeyAuthenticator } from '../keys/key-authenticator';
 import type { KeyEnforcer } from './key-enforcer';
-import type { AuthThrottle } from './auth-throttle';
-import type { TrustedProxies } from './client-address';
-import { replyError, replyThrottled, replyUpgradeRequired } from './http-reply';
-import { holdsBytesAfter101 } from './legacy-peer';
-import type { LinkBroker } from './link-broker';
-import type { ListenerAcceptor } from './listener-acceptor';
-import { reportRefusalsTo } from './refusal-reporting';
-import type { RelayContext } from './relay-context';
-import { type SetupTimes, stamp, startSetupTimes } from './setup-trace';
-import type { SocketTracker } from './socket-tracker';
-import type { SpareAcceptor } from './spare-acceptor';
+import type { AuthThrottle } from '../keys/auth-throttle';
+import type { TrustedProxies } from './port/client-address';
+import { replyError, replyThrottled, replyUpgradeRequired } from './port/http-reply';
+import { holdsBytesAfter101 } from './port/legacy-peer';
+import type { LinkBroker } from './dials/link-broker';
+import type { ListenerAcceptor } from './routes/listener-acceptor';
+import { reportRefusalsTo } from './port/refusal-reporting';
+import type { RelayContext } from './context/relay-context';
+import { type SetupTimes, stamp, startSetupTimes } from './context/setup-trace';
+import type { SocketTracker } from './port/socket-tracker';
+import type { SpareAcceptor } from './dials/spare-acceptor';
 import {
   apiKeyOf,
   MAX_ROUTE_PATH_LENGTH,
@@ -29,7 +29,7 @@ import {
   singleHeader,
   upgradeKind,
   WEBROUTE_ID_RULE,
-} from './webroute-handshake';
+} from './port/webroute-handshake';
 
 export class UpgradeRouter {
   private closing = false;

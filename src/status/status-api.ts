@@ -76,7 +76,7 @@ export class StatusApi {
 
   links(query: PageQuery): Page<LinkRow> {
     const page = pageOf(this.relay.links().sort(oldestFirst), query);
-    // Listener addresses for this page's links only, without the registry-wide counters.
+    // Listener addresses for this page's links only, without the counters over every dialer and link.
     const listenerAddress = (id: string): string | undefined => this.relay.route(id, { counters: false })?.listenerAddress;
     return { ...page, items: page.items.map((link) => this.linkRow(link, listenerAddress(link.listenerId))) };
   }

@@ -27,7 +27,7 @@ import { parseJsonObject } from '@remoted/sdk/wire/json-object';
 import { unmapped } from '@remoted/sdk/wire/ip-text';
 import { isUsable, type ApiKey, type KeyStore } from '../keys/api-key';
 import { bearerSecret } from '../keys/key-secret';
-import type { AuthThrottle } from '../relay/auth-throttle';
+import type { AuthThrottle } from '../keys/auth-throttle';
 import { type PageQuery, parsePageQuery } from './status-data';
 import type { ActionResult, StatusApi } from './status-api';
 import { replyFile, replyJson, replyStatusError } from './status-reply';

@@ -13,7 +13,7 @@ import { KeyEvents } from '../control/key-events';
 import type { KeyStore } from '../keys/api-key';
 import { KEY_STORE } from '../keys/keys.constants';
 import { LOGGER } from '../logging/logging.constants';
-import { AuthThrottle } from '../relay/auth-throttle';
+import { AuthThrottle } from '../keys/auth-throttle';
 import { RelayAdmin } from '../relay/relay-admin';
 import { RelayTally } from '../relay/relay-tally';
 import { StatusApi } from './status-api';

@@ -10,7 +10,7 @@ import { type CliProcess, runCli } from '../helpers/cli-process';
 import { TestListener } from '../helpers/relay-peers';
 import { type StartedRelay, startRelay } from '../helpers/start-relay';
 import { waitFor } from '../helpers/wait-for';
-import { RelayService } from '../../src/relay/relay.service';
+import { RelayAdmin } from '../../src/relay/relay-admin';
 import { adminClientFor, expectStatus } from './control-helpers';
 
 describe('CloseRoute: kick or close for good', () => {
@@ -33,7 +33,7 @@ describe('CloseRoute: kick or close for good', () => {
     await relay.close();
   });
 
-  const listenersOn = (path: string): number => relay.app.get(RelayService).registry.listenersOn(path).length;
+  const listenersOn = (path: string): number => relay.app.get(RelayAdmin).routes({ path }).length;
 
   function expose(path: string): CliProcess {
     const cli = runCli(['expose', relay.url('rws', path), '--to', `127.0.0.1:${servicePort}`]);

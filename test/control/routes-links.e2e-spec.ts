@@ -6,9 +6,8 @@ import { readBytes } from '../helpers/raw-http';
 import { linkedSocket, makeLink, startDial, TestListener } from '../helpers/relay-peers';
 import { type StartedRelay, startRelay } from '../helpers/start-relay';
 import { ended, waitFor } from '../helpers/wait-for';
-import { ROUTE_REGISTRY } from '../../src/relay/relay.constants';
-import type { RouteRegistry } from '../../src/relay/route-registry';
 import { adminClientFor, expectStatus, idOf } from './control-helpers';
+import { RelayAdmin } from '../../src/relay/relay-admin';
 
 describe('control plane: routes, links, forced disconnects', () => {
   let relay: StartedRelay;
@@ -119,7 +118,7 @@ describe('control plane: routes, links, forced disconnects', () => {
     expect(result).toMatchObject({ closedRoutes: 1, closedLinks: 1 });
     await Promise.all([ended(link.dialer, 1000), ended(link.server, 1000), listenerClosed]);
     // The relay frees the path once the WebSocket closing handshake is done.
-    await waitFor(() => relay.app.get<RouteRegistry>(ROUTE_REGISTRY).findListener('/db/primary') === undefined, 'route released');
+    await waitFor(() => relay.app.get(RelayAdmin).routes({ path: '/db/primary' }).length === 0, 'route released');
     expect((await admin.routes.listRoutes({})).routes).toHaveLength(0);
   });
 });

@@ -11,8 +11,7 @@ import type { Config } from '../../src/config/config';
 import { readBytes } from '../helpers/raw-http';
 import { dialBack, linkedSocket, startDial, TestListener } from '../helpers/relay-peers';
 import { type StartedRelay, startRelay } from '../helpers/start-relay';
-import { ROUTE_REGISTRY } from '../../src/relay/relay.constants';
-import type { RouteRegistry } from '../../src/relay/route-registry';
+import { RelayAdmin } from '../../src/relay/relay-admin';
 import { waitFor } from '../helpers/wait-for';
 
 /** What the original PHP SDK's WebRoute::Connect sends beside the base headers (its Connection is the helper's default). */
@@ -52,16 +51,16 @@ describe('early bytes after a 101', () => {
     const { dialer, listenerSide } = await linkWithEarlyDialer({ Connection: 'Upgrade' });
     // They came in the read of the 101: one write, no hold.
     expect(listenerSide.rest.toString()).toBe('EARLY');
-    const registry = relay.app.get<RouteRegistry>(ROUTE_REGISTRY);
-    const [link] = [...registry.links()];
+    const admin = relay.app.get(RelayAdmin);
+    const [link] = admin.links();
     // The 101 is not counted as payload; the bytes written with it are.
     expect(link.bytesToListener).toBe(5);
     listenerSide.socket.write('reply');
     expect((await readBytes(linkedSocket(dialer), 5)).toString()).toBe('reply');
-    expect(link.bytesToDialer).toBe(5);
+    expect(admin.link(link.linkId)?.bytesToDialer).toBe(5);
     dialer.socket.destroy();
     listenerSide.socket.destroy();
-    await waitFor(() => [...registry.links()].length === 0, 'the link closes');
+    await waitFor(() => admin.links().length === 0, 'the link closes');
   });
 
   it('holds them for the original PHP SDK, so that its 101 arrives in a read of its own', async () => {

@@ -4,8 +4,7 @@ import { closed, rawRequest, readAll, readBytes, webRouteHeaders } from '../help
 import { dialBack, linkedSocket, makeLink, startDial, TestListener } from '../helpers/relay-peers';
 import { type StartedRelay, startRelay } from '../helpers/start-relay';
 import { ended, waitFor } from '../helpers/wait-for';
-import { ROUTE_REGISTRY } from '../../src/relay/relay.constants';
-import type { RouteRegistry } from '../../src/relay/route-registry';
+import { RelayAdmin } from '../../src/relay/relay-admin';
 
 describe('a link through the relay', () => {
   let relay: StartedRelay;
@@ -109,13 +108,13 @@ describe('a link through the relay', () => {
   });
 
   it('ends the link at once when one side resets', async () => {
-    const registry = relay.app.get<RouteRegistry>(ROUTE_REGISTRY);
+    const admin = relay.app.get(RelayAdmin);
     const { dialer, listenerSide } = await makeLink(relay.port, '/db/primary', listener, relay.keys);
     const b = linkedSocket(listenerSide);
-    expect([...registry.links()]).toHaveLength(1);
+    expect(admin.links()).toHaveLength(1);
     linkedSocket(dialer).resetAndDestroy();
     await ended(b);
-    await waitFor(() => [...registry.links()].length === 0, 'link removed from the registry');
+    await waitFor(() => admin.links().length === 0, 'link removed from the relay');
     b.destroy();
   });
 

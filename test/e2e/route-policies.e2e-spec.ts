@@ -7,8 +7,7 @@ import { readBytes } from '../helpers/raw-http';
 import { dialBack, linkedSocket, makeLink, startDial, TestListener } from '../helpers/relay-peers';
 import { type StartedRelay, startRelay } from '../helpers/start-relay';
 import { waitFor } from '../helpers/wait-for';
-import { ROUTE_REGISTRY } from '../../src/relay/relay.constants';
-import type { RouteRegistry } from '../../src/relay/route-registry';
+import { RelayAdmin } from '../../src/relay/relay-admin';
 import type { DeepPartial } from '../../src/config/load-config';
 import type { Config } from '../../src/config/config';
 
@@ -36,12 +35,12 @@ async function echoes(pair: { dialer: Parameters<typeof linkedSocket>[0]; listen
 
 describe('route policies', () => {
   let relay: StartedRelay;
-  let registry: RouteRegistry;
+  let admin: RelayAdmin;
   const open: TestListener[] = [];
 
   async function start(overrides: DeepPartial<Config>): Promise<void> {
     relay = await startRelay({ sweepIntervalMs: 50, ...overrides });
-    registry = relay.app.get<RouteRegistry>(ROUTE_REGISTRY);
+    admin = relay.app.get(RelayAdmin);
   }
   async function listen(path: string, key = relay.keys.server, options = {}): Promise<TestListener> {
     const listener = await TestListener.openUrl(`ws://127.0.0.1:${relay.port}${path}`, key, options);
@@ -62,7 +61,7 @@ describe('route policies', () => {
       expect(refused.status).toBe(409);
       expect(JSON.parse(refused.body)).toMatchObject({ success: false, errorcode: 'path_in_use' });
     }
-    expect(registry.listenersOn('/x')).toHaveLength(1);
+    expect(admin.routes({ path: '/x' })).toHaveLength(1);
   });
 
   it('takeover: the new listener replaces the old (close 4000), whose link stays up; its untold dialers move over', async () => {
@@ -75,7 +74,7 @@ describe('route policies', () => {
     const second = await listen('/t');
     expect(await first.closed()).toBe(4000);
     expect(first.closeReason).toBe('replaced by a new listener');
-    expect(registry.listenersOn('/t').map((l) => l.id)).toHaveLength(1);
+    expect(admin.routes({ path: '/t' }).map((l) => l.listenerId)).toHaveLength(1);
     // The dialer first told to the old listener is told to the new one, with the same id.
     const moved = await second.nextNotice();
     expect(moved.id).toBe(waiting.id);
@@ -106,7 +105,7 @@ describe('route policies', () => {
     const second = await makeLink(relay.port, '/p', b, relay.keys);
     await echoes(first);
     await echoes(second);
-    const byId = new Map(registry.listenersOn('/p').map((l) => [l.id, l.activeLinks]));
+    const byId = new Map(admin.routes({ path: '/p' }).map((l) => [l.listenerId, l.activeLinks]));
     expect([...byId.values()]).toEqual([1, 1]);
     expect(a.notices).toHaveLength(0);
     expect(b.notices).toHaveLength(0);
@@ -127,7 +126,7 @@ describe('route policies', () => {
       const dialer = await dial.response;
       dialer.socket.destroy();
       listenerSide.socket.destroy();
-      await waitFor(() => registry.linkCount() === 0, 'link closed');
+      await waitFor(() => admin.counts().links === 0, 'link closed');
     }
     expect(order).toEqual([0, 1, 2, 0, 1, 2]);
   });
@@ -146,7 +145,7 @@ describe('route policies', () => {
     expect((await dial.response).status).toBe(101);
     // The late one gets nothing: the first dial-back won.
     expect((await dialBack(relay.port, '/s', relay.keys.server, told.id)).status).toBe(400);
-    const [slowState] = registry.listenersOn('/s');
+    const [slowState] = admin.routes({ path: '/s' });
     expect(slowState.slowDialbacks).toBe(1);
   });
 
@@ -166,12 +165,12 @@ describe('route policies', () => {
 
 describe('drain', () => {
   let relay: StartedRelay;
-  let registry: RouteRegistry;
+  let admin: RelayAdmin;
   const open: TestListener[] = [];
 
   beforeEach(async () => {
     relay = await startRelay({ routes: { policy: 'pool', poolSize: 4 } });
-    registry = relay.app.get<RouteRegistry>(ROUTE_REGISTRY);
+    admin = relay.app.get(RelayAdmin);
   });
   afterEach(async () => {
     await Promise.all(open.splice(0).map((l) => l.close()));
@@ -188,7 +187,7 @@ describe('drain', () => {
     expect(Object.keys(plain.upgradeHeaders).filter((name) => name.startsWith('x-remoted'))).toEqual([]);
     const asking = await listen('/asks', DRAIN_FEATURE);
     expect(asking.upgradeHeaders['x-remoted-features']).toBe('drain');
-    expect(asking.upgradeHeaders['x-remoted-listener-id']).toBe(registry.listenersOn('/asks')[0].id);
+    expect(asking.upgradeHeaders['x-remoted-listener-id']).toBe(admin.routes({ path: '/asks' })[0].listenerId);
     expect(asking.upgradeHeaders['x-remoted-spares']).toBeUndefined();
   });
 
@@ -201,7 +200,7 @@ describe('drain', () => {
     draining.ws.send(JSON.stringify({ op: 'drain' }));
     await waitFor(() => draining.rawNotices.length > 1, 'draining answer');
     expect(JSON.parse(draining.rawNotices[1])).toEqual({ op: 'draining', by: 'listener' });
-    expect(registry.listenersOn('/dr')[0].state).toBe('draining');
+    expect(admin.routes({ path: '/dr' })[0].state).toBe('draining');
 
     await echoes(await makeLink(relay.port, '/dr', other, relay.keys));
     await echoes(pair);
@@ -211,10 +210,10 @@ describe('drain', () => {
   it('a path whose listeners all drain answers 502, and takes a new listener even when exclusive', async () => {
     await relay.close();
     relay = await startRelay({});
-    registry = relay.app.get<RouteRegistry>(ROUTE_REGISTRY);
+    admin = relay.app.get(RelayAdmin);
     const draining = await listen('/only', DRAIN_FEATURE);
     draining.ws.send(JSON.stringify({ op: 'drain' }));
-    await waitFor(() => registry.listenersOn('/only')[0]?.state === 'draining', 'draining');
+    await waitFor(() => admin.routes({ path: '/only' })[0]?.state === 'draining', 'draining');
     const refused = await startDial(relay.port, '/only', relay.keys.client).response;
     expect(refused.status).toBe(502);
     expect(JSON.parse(refused.body).error).toBe('Every listener on this path is draining.');
@@ -226,7 +225,7 @@ describe('drain', () => {
     const plain = await listen('/base');
     plain.ws.send(JSON.stringify({ op: 'drain' }));
     await echoes(await makeLink(relay.port, '/base', plain, relay.keys));
-    expect(registry.listenersOn('/base')[0].state).toBe('active');
+    expect(admin.routes({ path: '/base' })[0].state).toBe('active');
     expect(plain.rawNotices.every((text) => !text.includes('"op"'))).toBe(true);
   });
 });

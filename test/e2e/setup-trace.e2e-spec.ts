@@ -7,7 +7,7 @@
 import { type Channel, channel } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import { dial, listen, type RemotedServer, type RouteOpenEvent } from '@remoted/sdk';
-import { LINK_SETUP_CHANNEL, type LinkSetupMessage, SETUP_STAGES, type SetupStage } from '../../src/relay/setup-trace';
+import { LINK_SETUP_CHANNEL, type LinkSetupMessage, SETUP_STAGES, type SetupStage } from '../../src/relay/context/setup-trace';
 import { type StartedRelay, startRelay } from '../helpers/start-relay';
 import { waitFor } from '../helpers/wait-for';
 

@@ -10,7 +10,7 @@ import { waitFor } from '../helpers/wait-for';
 import { randomToken, webRouteAccept } from '@remoted/sdk/protocol';
 import type { Config } from '../../src/config/config';
 import type { DeepPartial } from '../../src/config/load-config';
-import { RelayService } from '../../src/relay/relay.service';
+import { RelayAdmin } from '../../src/relay/relay-admin';
 
 const SPARE_FEATURES: { headers: Record<string, string> } = { headers: { 'X-Remoted-Features': 'spare, drain' } };
 
@@ -32,7 +32,7 @@ describe('spares', () => {
     socket.write(buildRequest(path, 'GET', webRouteHeaders(key, id, { 'X-Remoted-Spare': listenerId, 'X-Remoted-Features': 'early-data' })));
     return { id, socket, response: readResponse(socket, 10_000) };
   }
-  const spareCount = (): number => relay.app.get(RelayService).spareCount;
+  const spareCount = (): number => relay.app.get(RelayAdmin).counts().spares;
   afterEach(async () => {
     await Promise.all(open.splice(0).map((l) => l.close()));
     await relay.close();
@@ -77,7 +77,7 @@ describe('spares', () => {
     const { id } = await listen('/mine');
     const { id: otherPathId } = await listen('/other');
     const plain = await listen('/plain', { headers: {} });
-    const plainId = String((relay.app.get(RelayService).registry.listenersOn('/plain')[0]).id);
+    const plainId = String(relay.app.get(RelayAdmin).routes({ path: '/plain' })[0].listenerId);
     expect(plain.id).toBe('undefined');
     const otherKey = await relay.store.create({ role: 'server' });
 
@@ -100,7 +100,7 @@ describe('spares', () => {
     const { id: secondListener } = await listen('/mine2');
     await spare('/mine2', secondListener);
     await waitFor(() => spareCount() === 3, 'three spares held');
-    expect(relay.app.get(RelayService).registry.listenersOn('/mine')[0].spareCount).toBe(2);
+    expect(relay.app.get(RelayAdmin).routes({ path: '/mine' })[0].spares).toBe(2);
   });
 
   it('answers a spare 504 past its age, and 502 when its listener goes away or drains', async () => {

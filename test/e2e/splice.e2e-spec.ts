@@ -6,9 +6,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
-import { ROUTE_REGISTRY } from '../../src/relay/relay.constants';
-import { RelayEvents } from '../../src/relay/relay-events';
-import type { RouteRegistry } from '../../src/relay/route-registry';
+import { RelayAdmin } from '../../src/relay/relay-admin';
+import { RelayEvents } from '../../src/relay/context/relay-events';
 import { linkedSocket, makeLink, TestListener } from '../helpers/relay-peers';
 import { type StartedRelay, startRelay } from '../helpers/start-relay';
 import { ended, waitFor } from '../helpers/wait-for';
@@ -18,12 +17,12 @@ const MiB = 1024 * 1024;
 describe('links moved to the splice worker', () => {
   let relay: StartedRelay;
   let listener: TestListener;
-  let registry: RouteRegistry;
+  let admin: RelayAdmin;
 
   beforeEach(async () => {
     relay = await startRelay({ shutdownGraceMs: 2000 });
     listener = await TestListener.open(relay.port, '/bulk', relay.keys.server);
-    registry = relay.app.get<RouteRegistry>(ROUTE_REGISTRY);
+    admin = relay.app.get(RelayAdmin);
   });
   afterEach(async () => {
     await listener.close();
@@ -35,13 +34,13 @@ describe('links moved to the splice worker', () => {
     return { a: linkedSocket(dialer), b: linkedSocket(listenerSide) };
   }
 
-  const onlyLink = () => [...registry.links()][0];
+  const onlyLink = () => admin.links()[0];
 
   /** Writes `total` random bytes, slowly after the first quarter until the link has moved; resolves to their SHA-256. */
   async function send(socket: Socket, total: number): Promise<string> {
     const hash = createHash('sha256');
     for (let sent = 0; sent < total; ) {
-      const slow = sent >= total / 4 && !onlyLink()?.isMoved;
+      const slow = sent >= total / 4 && !onlyLink()?.moved;
       const chunk = randomBytes(Math.min(slow ? 64 * 1024 : MiB, total - sent));
       hash.update(chunk);
       sent += chunk.length;
@@ -66,14 +65,14 @@ describe('links moved to the splice worker', () => {
     const atB = receive(b);
     const atA = receive(a);
     const [fromA, fromB] = await Promise.all([send(a, 64 * MiB), send(b, 64 * MiB)]);
-    expect(onlyLink().isMoved).toBe(true);
+    expect(onlyLink().moved).toBe(true);
     a.end();
     expect(await atB).toBe(fromA);
     b.end();
     expect(await atA).toBe(fromB);
     await waitFor(() => closes.length === 1, 'the link closes');
     expect(closes[0]).toMatchObject({ reason: 'closed', bytesToListener: 64 * MiB, bytesToDialer: 64 * MiB });
-    expect(registry.linkCount()).toBe(0);
+    expect(admin.counts().links).toBe(0);
   }, 60_000);
 
   it('ends a moved link at shutdown after the grace, and the relay closes', async () => {
@@ -81,7 +80,7 @@ describe('links moved to the splice worker', () => {
     b.resume();
     const sending = send(a, 16 * MiB);
     await sending;
-    expect(onlyLink().isMoved).toBe(true);
+    expect(onlyLink().moved).toBe(true);
     const started = Date.now();
     await relay.close();
     expect(Date.now() - started).toBeLessThan(5000);

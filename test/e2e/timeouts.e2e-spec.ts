@@ -4,16 +4,15 @@ import { buildRequest, connectTo, rawRequest, readBytes, readResponse, webRouteH
 import { linkedSocket, makeLink, startDial, TestListener } from '../helpers/relay-peers';
 import { type StartedRelay, startRelay } from '../helpers/start-relay';
 import { ended, waitFor } from '../helpers/wait-for';
-import { ROUTE_REGISTRY } from '../../src/relay/relay.constants';
-import type { RouteRegistry } from '../../src/relay/route-registry';
+import { RelayAdmin } from '../../src/relay/relay-admin';
 
 describe('timeouts and departures', () => {
   let relay: StartedRelay;
-  let registry: RouteRegistry;
+  let admin: RelayAdmin;
 
   beforeEach(async () => {
     relay = await startRelay({ defaultTimeoutSeconds: 1, sweepIntervalMs: 50, listenerPingIntervalMs: 200 });
-    registry = relay.app.get<RouteRegistry>(ROUTE_REGISTRY);
+    admin = relay.app.get(RelayAdmin);
   });
   afterEach(() => relay.close());
 
@@ -30,7 +29,7 @@ describe('timeouts and departures', () => {
     expect(response.headers.connection).toBe('close');
     expect(waited).toBeGreaterThanOrEqual(950);
     expect(waited).toBeLessThan(3000);
-    expect(registry.waitingDialerCount()).toBe(0);
+    expect(admin.counts().waitingDialers).toBe(0);
     await listener.close();
   });
 
@@ -47,11 +46,11 @@ describe('timeouts and departures', () => {
       await readBytes(b, 1);
       lastByteAt = Date.now();
     }
-    expect([...registry.links()]).toHaveLength(1);
+    expect(admin.links()).toHaveLength(1);
     // ...and silence closes it.
     await Promise.all([ended(a, 4000), ended(b, 4000)]);
     expect(Date.now() - lastByteAt).toBeGreaterThanOrEqual(950);
-    await waitFor(() => [...registry.links()].length === 0, 'idle link removed');
+    await waitFor(() => admin.links().length === 0, 'idle link removed');
     await listener.close();
   });
 
@@ -66,7 +65,7 @@ describe('timeouts and departures', () => {
       expect(response.status).toBe(502);
       expect(JSON.parse(response.body).errorcode).toBe('missing_destination');
     }
-    await waitFor(() => registry.listenersOn('/gone')[0] === undefined, 'route freed');
+    await waitFor(() => admin.routes({ path: '/gone' })[0] === undefined, 'route freed');
     const again = await TestListener.open(relay.port, '/gone', relay.keys.server);
     await again.close();
   });
@@ -85,11 +84,11 @@ describe('timeouts and departures', () => {
       }),
     );
     expect((await readResponse(socket)).status).toBe(101);
-    expect(registry.listenersOn('/dead')[0]).toBeDefined();
+    expect(admin.routes({ path: '/dead' })[0]).toBeDefined();
     const dial = startDial(relay.port, '/dead', relay.keys.client);
     const response = await dial.response;
     expect(response.status).toBe(502);
-    expect(registry.listenersOn('/dead')[0]).toBeUndefined();
+    expect(admin.routes({ path: '/dead' })[0]).toBeUndefined();
     socket.destroy();
   });
 });
@@ -97,7 +96,7 @@ describe('timeouts and departures', () => {
 describe('forced close of a listener', () => {
   it('frees the path at once, even when the listener never answers the closing handshake', async () => {
     const relay = await startRelay({ listenerPingIntervalMs: 60_000 });
-    const registry = relay.app.get<RouteRegistry>(ROUTE_REGISTRY);
+    const admin = relay.app.get(RelayAdmin);
     const socket = await connectTo(relay.port);
     socket.write(
       buildRequest('/stuck', 'GET', {
@@ -109,8 +108,8 @@ describe('forced close of a listener', () => {
       }),
     );
     expect((await readResponse(socket)).status).toBe(101);
-    registry.listenersOn('/stuck')[0]!.close('forced');
-    expect(registry.listenersOn('/stuck')[0]).toBeUndefined();
+    admin.closeRoute(admin.routes({ path: '/stuck' })[0]!.listenerId, { closeLinks: false });
+    expect(admin.routes({ path: '/stuck' })[0]).toBeUndefined();
     const next = await TestListener.open(relay.port, '/stuck', relay.keys.server);
     // The silent one is cut after a short grace rather than ws's 30 s close timeout.
     await ended(socket, 3000);

@@ -3,7 +3,7 @@ import { rawRequest, readBytes, webRouteHeaders } from '../helpers/raw-http';
 import { linkedSocket, makeLink, startDial, TestListener } from '../helpers/relay-peers';
 import { type StartedRelay, startRelay } from '../helpers/start-relay';
 import { ended, waitFor } from '../helpers/wait-for';
-import { RelayService } from '../../src/relay/relay.service';
+import { RelayAdmin } from '../../src/relay/relay-admin';
 import { getText, sample } from './ops-helpers';
 
 describe('Prometheus metrics', () => {
@@ -44,7 +44,7 @@ describe('Prometheus metrics', () => {
       dialer.end();
       await Promise.all([ended(dialer), ended(server)]);
     }
-    await waitFor(() => relay.app.get(RelayService).registry.linkCount() === 0, 'links closed');
+    await waitFor(() => relay.app.get(RelayAdmin).counts().links === 0, 'links closed');
 
     // Refusals (before the live link: its idle timeout is the 1 s default): a bad key (403), no listener (502), a dial nobody answers (504).
     expect((await rawRequest(relay.port, '/svc', { headers: webRouteHeaders('bad-key') })).status).toBe(403);
@@ -80,7 +80,7 @@ describe('Prometheus metrics', () => {
 
     liveDialer.destroy();
     liveServer.destroy();
-    await waitFor(() => relay.app.get(RelayService).registry.linkCount() === 0, 'live link closed');
+    await waitFor(() => relay.app.get(RelayAdmin).counts().links === 0, 'live link closed');
     const after = await scrape();
     expect(sample(after, 'remoted_links')).toBe(0);
     expect(sample(after, 'remoted_link_bytes_total', { direction: 'to_listener' })).toBe(2 * 5 + 7);
@@ -97,7 +97,7 @@ describe('Prometheus metrics of pools and spares', () => {
     try {
       const spareId = String(spareHolder.upgradeHeaders['x-remoted-listener-id']);
       const spare = rawRequest(relay.port, '/pool', { headers: webRouteHeaders(relay.keys.server, undefined, { 'X-Remoted-Spare': spareId }) });
-      await waitFor(() => relay.app.get(RelayService).spareCount === 1, 'spare held');
+      await waitFor(() => relay.app.get(RelayAdmin).counts().spares === 1, 'spare held');
       const held = await getText(relay.metricsPort!, '/metrics');
       expect(sample(held.body, 'remoted_spares')).toBe(1);
       expect(sample(held.body, 'remoted_listeners')).toBe(2);

@@ -81,11 +81,11 @@ describe.each(['exclusive', 'takeover', 'pool'] as const)('a listener that negot
     dialer.socket.destroy();
 
     const [route] = listenersOn(relay, '/legacy');
-    const spare = await rawRequest(relay.port, '/legacy', { headers: webRouteHeaders(relay.keys.server, randomToken(), { 'X-Remoted-Spare': route.id }) });
+    const spare = await rawRequest(relay.port, '/legacy', { headers: webRouteHeaders(relay.keys.server, randomToken(), { 'X-Remoted-Spare': route.listenerId }) });
     spare.socket.destroy();
     expect(spare.status).toBe(400);
 
-    await drainByOperator(relay, route.id);
+    await drainByOperator(relay, route.listenerId);
     const refused = await startDial(relay.port, '/legacy', relay.keys.client).response;
     refused.socket.destroy();
     expect(refused.status).toBe(502);

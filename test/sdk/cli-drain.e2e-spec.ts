@@ -110,7 +110,7 @@ describe('remoted expose: spares and drain', () => {
     const cli = expose('/drain', '--spares', '2', '--drain-timeout', '20');
     await cli.waitForLog(/listening on .*\/drain, exposing 127\.0\.0\.1:\d+, 2 spares/);
     const [route] = listenersOn(relay, '/drain');
-    await waitFor(() => sparesHeld(relay, route?.id) === 2, 'the CLI keeps 2 spares at the relay');
+    await waitFor(() => sparesHeld(relay, route?.listenerId) === 2, 'the CLI keeps 2 spares at the relay');
 
     const { socket, digest } = await openTransfer('/drain', 'first, ');
     await waitFor(() => (listenersOn(relay, '/drain')[0]?.activeLinks ?? 0) === 1, 'the link is up');

@@ -114,7 +114,7 @@ describe('remoted expose --config', () => {
     expect((await readBytes(socket, Buffer.byteLength(text))).toString()).toBe(text);
   }
 
-  const listenerIdOn = (path: string): string | undefined => listenersOn(relay, path).find((l) => l.state !== 'draining')?.id;
+  const listenerIdOn = (path: string): string | undefined => listenersOn(relay, path).find((l) => l.state !== 'draining')?.listenerId;
 
   it('exposes two routes from one file, each to its own service, the key read from a key file', async () => {
     writeFileSync(join(dir, 'server.key'), `${relay.keys.server}\n`, { mode: 0o600 });

@@ -62,7 +62,7 @@ describe('drain', () => {
     });
     expect(await drainEvent).toEqual({ by: 'listener' });
     expect(a.server.listening).toBe(false);
-    await waitFor(() => listenersOn(relay, '/pool').find((l) => l.id === a.open.listenerId)?.state === 'draining', 'the relay sees A draining');
+    await waitFor(() => listenersOn(relay, '/pool').find((l) => l.listenerId === a.open.listenerId)?.state === 'draining', 'the relay sees A draining');
     // The relay answers a draining listener's spares (502); A opens no new ones.
     await waitFor(() => sparesHeld(relay, a.open.listenerId) === 0, 'A\'s spares are gone');
 
@@ -74,7 +74,7 @@ describe('drain', () => {
     transfer.end(payload.subarray(MiB));
     expect(await digest).toBe(sha256(payload));
     await draining;
-    expect(listenersOn(relay, '/pool').map((l) => l.id)).toEqual([b.open.listenerId]);
+    expect(listenersOn(relay, '/pool').map((l) => l.listenerId)).toEqual([b.open.listenerId]);
     expect(await hashThrough('/pool', 'after the drain')).toBe(sha256('after the drain'));
   });
 

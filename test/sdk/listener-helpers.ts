@@ -2,19 +2,18 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { RemotedServer } from '@remoted/sdk';
-import type { RouteListener, RouteRegistry } from '../../src/relay/route-registry';
-import { ROUTE_REGISTRY } from '../../src/relay/relay.constants';
+import { RelayAdmin, type RouteView } from '../../src/relay/relay-admin';
 import type { StartedRelay } from '../helpers/start-relay';
 
 /** The relay's listeners on `path`, in the order they joined (draining ones included). */
-export function listenersOn(relay: StartedRelay, path: string): readonly RouteListener[] {
-  return relay.app.get<RouteRegistry>(ROUTE_REGISTRY).listenersOn(path);
+export function listenersOn(relay: StartedRelay, path: string): RouteView[] {
+  return relay.app.get(RelayAdmin).routes({ path });
 }
 
 /** Spares the relay holds for the listener `id` (0 when it is gone). */
 export function sparesHeld(relay: StartedRelay, id: string | undefined): number {
   if (id === undefined) return 0;
-  return relay.app.get<RouteRegistry>(ROUTE_REGISTRY).findListener(id)?.spareCount ?? 0;
+  return relay.app.get(RelayAdmin).route(id, { counters: false })?.spares ?? 0;
 }
 
 export function sha256(data: Buffer | string): string {

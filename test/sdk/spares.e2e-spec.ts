@@ -14,6 +14,7 @@ import { waitFor } from '../helpers/wait-for';
 import { closeServer, listenersOn, sparesHeld } from './listener-helpers';
 import { echoConnections, nextEvent, readAll, readUntil } from './sdk-helpers';
 import { startTapProxy, type TapProxy } from './tap-proxy';
+import { RelayAdmin } from '../../src/relay/relay-admin';
 
 /** No pings either way while we count the WebSocket's bytes: only notify messages could add any. */
 const QUIET = { listenerPingIntervalMs: 600_000 };
@@ -189,7 +190,7 @@ describe('spares', () => {
     await waitFor(() => sparesHeld(relay, open.listenerId) === 2, 'the relay holds 2 spares');
     const reopened = nextEvent<RouteOpenEvent>(server, 'route:open', 10_000);
     // The relay drops the listener (as a ping timeout would): its spares go with it.
-    for (const route of [...listenersOn(relay, '/reopen')]) route.close('forced');
+    for (const route of listenersOn(relay, '/reopen')) relay.app.get(RelayAdmin).closeRoute(route.listenerId, { closeLinks: false });
     const next = await reopened;
     expect(next.listenerId).not.toBe(open.listenerId);
     await waitFor(() => sparesHeld(relay, next.listenerId) === 2, 'spares of the new listener id');

@@ -68,7 +68,7 @@ describe('takeover', () => {
     // Still the new listener's path a while later: the old one did not come back to take it.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(retries).toEqual([]);
-    expect(listenersOn(relay, '/svc').map((l) => l.id)).toEqual([fresh.open.listenerId]);
+    expect(listenersOn(relay, '/svc').map((l) => l.listenerId)).toEqual([fresh.open.listenerId]);
     expect(fresh.server.listening).toBe(true);
   });
 });

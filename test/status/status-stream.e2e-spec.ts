@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { EventHub } from '../../src/control/event-hub';
-import { RelayEvents } from '../../src/relay/relay-events';
+import { RelayEvents } from '../../src/relay/context/relay-events';
 import { StatusStreams } from '../../src/status/status-stream';
 import { startRelay, type StartedRelay } from '../helpers/start-relay';
 import { waitFor } from '../helpers/wait-for';

@@ -1,7 +1,5 @@
-/** What an in-process relay holds right now: registry sizes and taken-over sockets. */
-import { ROUTE_REGISTRY } from '../../../src/relay/relay.constants';
-import { RelayService } from '../../../src/relay/relay.service';
-import type { RouteRegistry } from '../../../src/relay/route-registry';
+/** What an in-process relay holds right now: its tables' sizes and taken-over sockets. */
+import { RelayAdmin } from '../../../src/relay/relay-admin';
 import type { StartedRelay } from '../../helpers/start-relay';
 
 export interface RelayCounts {
@@ -18,13 +16,8 @@ export function countIn(iterable: Iterable<unknown>): number {
 }
 
 export function relayCounts(relay: StartedRelay): RelayCounts {
-  const registry = relay.app.get<RouteRegistry>(ROUTE_REGISTRY);
-  return {
-    listeners: countIn(registry.listeners()),
-    waitingDialers: countIn(registry.waitingDialers()),
-    links: countIn(registry.links()),
-    sockets: relay.app.get(RelayService).tracker.size,
-  };
+  const counts = relay.app.get(RelayAdmin).counts();
+  return { listeners: counts.routes, waitingDialers: counts.waitingDialers, links: counts.links, sockets: counts.connections };
 }
 
 export const ZERO: RelayCounts = { listeners: 0, waitingDialers: 0, links: 0, sockets: 0 };

@@ -1,0 +1,16 @@
+/**
+ * What every room of the relay is given: its settings, its log, its clock and
+ * the stream of facts it reports to. The tables are not in it: each room is
+ * handed the ones it owns or reads, by its own context (dials-context.ts).
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../../config/config';
+import type { RelayEvents } from './relay-events';
+
+export interface RelayContext {
+  readonly config: Config;
+  readonly events: RelayEvents;
+  readonly log: Logger;
+  /** Epoch ms; tests may pass their own clock. */
+  now(): number;
+}

@@ -1,2 +1,0 @@
-/** Injection tokens of the relay module. */
-export const ROUTE_REGISTRY = Symbol('remoted:route-registry');

@@ -1,0 +1,88 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG } from '../../../src/config/config';
+import { ConfigError, loadConfig } from '../../../src/config/load-config';
+
+function configFile(content: unknown): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'remoted-config-')), 'config.json');
+  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+  return file;
+}
+
+describe('loadConfig', () => {
+  it('gives the documented defaults', () => {
+    const config = loadConfig();
+    expect(config).toEqual(DEFAULT_CONFIG);
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 37791, dataDir: './data', defaultTimeoutSeconds: 60 });
+    expect(config.limits).toMatchObject({ maxHeaderBytes: 16384, headerTimeoutMs: 10000, maxWaitingDialersPerRoute: 1024, maxPreLinkBytes: 65536 });
+  });
+
+  it('applies defaults < file < environment < flags', () => {
+    const file = configFile({ port: 1000, host: '0.0.0.0', logLevel: 'warn', limits: { maxHeaderBytes: 4096, headerTimeoutMs: 2000 } });
+    const config = loadConfig({
+      argv: ['--config', file, '--port', '3000', '--max-header-bytes', '8192'],
+      env: { REMOTED_PORT: '2000', REMOTED_LOG_LEVEL: 'debug', REMOTED_MAX_HEADER_BYTES: '2048', REMOTED_DEFAULT_TIMEOUT: '90' },
+    });
+    expect(config.port).toBe(3000);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.logLevel).toBe('debug');
+    expect(config.defaultTimeoutSeconds).toBe(90);
+    expect(config.limits.maxHeaderBytes).toBe(8192);
+    expect(config.limits.headerTimeoutMs).toBe(2000);
+    expect(config.limits.maxPreLinkBytes).toBe(DEFAULT_CONFIG.limits.maxPreLinkBytes);
+  });
+
+  it('names every bad value and where it came from, all at once', () => {
+    const file = configFile({ prot: 1, limits: { maxHeaderBytes: 'big' } });
+    let error: unknown;
+    try {
+      loadConfig({ argv: ['--config', file], env: { REMOTED_PORT: '70000', REMOTED_LOG_LEVEL: 'loud', REMOTED_DEFAULT_TIMEOUT: '1.5' } });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/unknown setting "prot"/);
+    expect(problems).toMatch(/limits\.maxHeaderBytes: "big" is not a whole number/);
+    expect(problems).toMatch(/REMOTED_PORT: "70000" is not a whole number from 0 to 65535/);
+    expect(problems).toMatch(/REMOTED_LOG_LEVEL: "loud" is not one of/);
+    expect(problems).toMatch(/REMOTED_DEFAULT_TIMEOUT: "1.5"/);
+  });
+
+  it('refuses configured keys shorter than 32 characters, naming the setting and its source but not the key', () => {
+    const file = configFile({ adminKey: 'short-admin-key' });
+    let error: unknown;
+    try {
+      loadConfig({ argv: ['--config', file, '--client-key', 'a'], env: { REMOTED_SERVER_KEY: 'x'.repeat(31) } });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/REMOTED_SERVER_KEY: a key of 31 characters is too short; use at least 32 random characters/);
+    expect(problems).toMatch(/--client-key: a key of 1 characters is too short/);
+    expect(problems).toMatch(/config\.json: adminKey: a key of 15 characters is too short/);
+    expect(problems).toMatch(/unsalted SHA-256/);
+    expect(problems).not.toContain('short-admin-key');
+    expect(problems).not.toContain('x'.repeat(31));
+    expect(() => loadConfig({ overrides: { serverKey: `${' '.repeat(16)}${'k'.repeat(31)}` } })).toThrow(/options: serverKey: a key of 31 characters/);
+    const long = 'k'.repeat(32);
+    expect(loadConfig({ env: { REMOTED_SERVER_KEY: long, REMOTED_CLIENT_KEY: long, REMOTED_ADMIN_KEY: long } })).toMatchObject({ serverKey: long, clientKey: long, adminKey: long });
+  });
+
+  it('reports a config file that is not JSON', () => {
+    expect(() => loadConfig({ argv: ['--config', configFile('{nope')] })).toThrow(/--config .*config\.json/);
+  });
+
+  it('reads a boolean setting from true/false words and JSON booleans, and nothing else', () => {
+    expect(loadConfig().proxyProtocol).toBe(false);
+    expect(loadConfig({ env: { REMOTED_PROXY_PROTOCOL: 'true' } }).proxyProtocol).toBe(true);
+    expect(loadConfig({ env: { REMOTED_PROXY_PROTOCOL: 'true' }, argv: ['--proxy-protocol', 'false'] }).proxyProtocol).toBe(false);
+    expect(loadConfig({ argv: ['--config', configFile({ proxyProtocol: true })] }).proxyProtocol).toBe(true);
+    for (const bad of ['yes', '1', 'TRUE']) {
+      expect(() => loadConfig({ env: { REMOTED_PROXY_PROTOCOL: bad } })).toThrow(new RegExp(`REMOTED_PROXY_PROTOCOL: "${bad}" is not true or false`));
+    }
+    expect(() => loadConfig({ argv: ['--config', configFile({ proxyProtocol: 1 })] })).toThrow(/proxyProtocol: 1 is not true or false/);
+  });
+});
