@@ -104,6 +104,29 @@ module.exports = {
       from: { path: '^sdk/src/wire/' },
       to: { path: '^(src|sdk/src)/', pathNot: '^sdk/src/wire/' },
     },
+    // The SDK, one way down: cli -> { listen, admin } -> dial -> wire <- gen; its top-level files
+    // (index, protocol, fetch) are the package's public faces, which no room inside imports.
+    {
+      name: 'sdk-rooms-skip-the-faces',
+      comment: 'sdk/src/index.ts, protocol.ts and fetch.ts are what users import; the rooms import one another directly.',
+      severity: 'error',
+      from: { path: '^sdk/src/(dial|listen|admin|wire|cli)/' },
+      to: { path: '^sdk/src/[^/]+\\.ts$' },
+    },
+    {
+      name: 'sdk-dial-knows-no-listener',
+      comment: 'sdk/src/dial (the client half of WebRoute: dial, the WebRoute client, agents, fetch) is used by the listener, not the other way.',
+      severity: 'error',
+      from: { path: '^sdk/src/dial/' },
+      to: { path: '^sdk/src/(listen|admin|cli)/' },
+    },
+    {
+      name: 'sdk-listen-and-admin-apart',
+      comment: 'the listener and the admin client are two uses of the relay; only the CLI knows both.',
+      severity: 'error',
+      from: { path: '^sdk/src/(listen|admin)/' },
+      to: { path: '^sdk/src/(listen|admin)/', pathNot: '^sdk/src/$1/' },
+    },
     {
       name: 'sdk-cli-on-top',
       comment: 'the CLI uses the SDK; nothing of the SDK uses the CLI.',

@@ -2,7 +2,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { rmSync } from 'node:fs';
-import { buildProxyHeader, type ProxyEndpoint, type ProxyProtocolVersion } from '@remoted/sdk/proxy-protocol';
+import { buildProxyHeader, type ProxyEndpoint, type ProxyProtocolVersion } from '@remoted/sdk/listen/proxy-protocol';
 import { TestListener } from '../helpers/relay-peers';
 import { buildRequest, connectTo, readBytes, readResponse, webRouteHeaders } from '../helpers/raw-http';
 import { type StartedRelay, startRelay } from '../helpers/start-relay';

@@ -1,4 +1,4 @@
-/** The listener's reconnect delays (sdk/src/backoff.ts): full jitter under a cap that is small for a while after an open route dropped. */
+/** The listener's reconnect delays (sdk/src/listen/backoff.ts): full jitter under a cap that is small for a while after an open route dropped. */
 import fc from 'fast-check';
 import { backoffCapMs, backoffDelayMs, DEFAULT_RECONNECT } from '@remoted/sdk';
 

@@ -1,7 +1,7 @@
 /** The listener's reading of the relay: the grant in the 101's headers, and notify messages told apart from extension frames. */
 import { parseNotify } from '@remoted/sdk';
 import { NO_GRANT, readGrant, requestedFeatures } from '@remoted/sdk/wire/listener-grant';
-import { parseRelayMessage } from '@remoted/sdk/relay-message';
+import { parseRelayMessage } from '@remoted/sdk/listen/relay-message';
 import { encodeListenerOp, parseListenerOp } from '@remoted/sdk/wire/listener-ops';
 
 describe('listener features', () => {

@@ -1,7 +1,7 @@
 /** PROXY protocol headers, byte for byte against layouts worked out by hand from haproxy's proxy-protocol.txt. */
 import { PassThrough } from 'node:stream';
 import { buildProxyHeader, parseDialerAddress, proxyHeader } from '@remoted/sdk';
-import { setDialerAddress } from '@remoted/sdk/dialer-address';
+import { setDialerAddress } from '@remoted/sdk/listen/dialer-address';
 
 /** The v2 signature: \r\n\r\n\0\r\nQUIT\n. */
 const SIG = '0d0a0d0a000d0a515549540a';

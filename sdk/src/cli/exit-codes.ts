@@ -2,8 +2,8 @@
  * The CLI's exit codes, for scripts, and the one-line error every command
  * prints: `remoted: <code>: <message>`.
  */
-import { RemotedError } from '../protocol';
-import { RemotedUrlError } from '../urls';
+import { RemotedError } from '../wire/protocol';
+import { RemotedUrlError } from '../wire/urls';
 
 export const EXIT = {
   /** Done, or stopped by SIGINT/SIGTERM. */

@@ -6,9 +6,9 @@
  * each route of its file.
  */
 import { connect, Socket } from 'node:net';
-import { dialerAddressOf } from '../dialer-address';
-import { type ProxyProtocolVersion, proxyHeader } from '../proxy-protocol';
-import { RemotedServer } from '../remoted-server';
+import { dialerAddressOf } from '../listen/dialer-address';
+import { type ProxyProtocolVersion, proxyHeader } from '../listen/proxy-protocol';
+import { RemotedServer } from '../listen/remoted-server';
 import type { CliLogger } from './cli-logger';
 import { formatHostPort, type HostPort } from './host-port';
 import { splice } from './splice';

@@ -16,7 +16,7 @@
  */
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { urlCarriesKey } from '../urls';
+import { urlCarriesKey } from '../wire/urls';
 import type { CliLogger } from './cli-logger';
 import { CliError, EXIT } from './exit-codes';
 

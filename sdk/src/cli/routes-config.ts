@@ -6,9 +6,9 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { PROXY_PROTOCOL_VERSIONS, type ProxyProtocolVersion } from '../proxy-protocol';
-import { MAX_SPARES } from '../remoted-server';
-import { parseListenUrl, RemotedUrlError, redactUrl } from '../urls';
+import { PROXY_PROTOCOL_VERSIONS, type ProxyProtocolVersion } from '../listen/proxy-protocol';
+import { MAX_SPARES } from '../listen/remoted-server';
+import { parseListenUrl, RemotedUrlError, redactUrl } from '../wire/urls';
 import { CliError, EXIT } from './exit-codes';
 import { type HostPort, parseHostPort } from './host-port';
 import { KEY_ENV, readKeyFile } from './key-source';

@@ -1,5 +1,5 @@
-/** The 'auto' spares rule (sdk/src/spare-demand.ts) on a hand-driven clock. */
-import { AUTO_SPARES_CEILING, AUTO_SPARES_FLOOR, SpareDemand } from '@remoted/sdk/spare-demand';
+/** The 'auto' spares rule (sdk/src/listen/spare-demand.ts) on a hand-driven clock. */
+import { AUTO_SPARES_CEILING, AUTO_SPARES_FLOOR, SpareDemand } from '@remoted/sdk/listen/spare-demand';
 
 describe('SpareDemand', () => {
   let now = 1_000_000;

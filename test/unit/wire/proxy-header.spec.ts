@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import fc from 'fast-check';
-import { buildProxyHeader, type ProxyEndpoint } from '@remoted/sdk/proxy-protocol';
+import { buildProxyHeader, type ProxyEndpoint } from '@remoted/sdk/listen/proxy-protocol';
 import {
   MAX_V1_HEADER_BYTES,
   MAX_V2_HEADER_BYTES,

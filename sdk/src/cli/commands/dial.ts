@@ -3,7 +3,7 @@
  * an ssh ProxyCommand. Exits 0 once the far side has ended the link.
  */
 import type { Command } from 'commander';
-import { dialChain } from '../../dial';
+import { dialChain } from '../../dial/dial';
 import type { CliContext } from '../cli-context';
 import { type KeyFileOption, keySourcesHelp, resolveUrlKey, withKeyFileOption } from '../key-source';
 import { parseMs } from '../parse-number';

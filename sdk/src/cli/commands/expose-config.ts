@@ -7,7 +7,7 @@
  * SIGINT/SIGTERM drain every route as `expose` does; a second one exits.
  */
 import type { Socket } from 'node:net';
-import type { RemotedServer } from '../../remoted-server';
+import type { RemotedServer } from '../../listen/remoted-server';
 import type { CliContext } from '../cli-context';
 import type { CliLogger } from '../cli-logger';
 import { formatError } from '../exit-codes';

@@ -7,9 +7,9 @@
  * a second signal exits at once.
  */
 import { type Command, Option } from 'commander';
-import { PROXY_PROTOCOL_VERSIONS, type ProxyProtocolVersion } from '../../proxy-protocol';
-import { MAX_SPARES, type RemotedServer } from '../../remoted-server';
-import { parseListenUrl } from '../../urls';
+import { PROXY_PROTOCOL_VERSIONS, type ProxyProtocolVersion } from '../../listen/proxy-protocol';
+import { MAX_SPARES, type RemotedServer } from '../../listen/remoted-server';
+import { parseListenUrl } from '../../wire/urls';
 import type { CliContext } from '../cli-context';
 import { CliError } from '../exit-codes';
 import { exposedServer } from '../exposed-server';

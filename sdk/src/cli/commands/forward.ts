@@ -1,8 +1,8 @@
 /** `remoted forward <rwr-url> --listen host:port`: a local port whose every connection becomes a dial. */
 import { createServer, type Socket } from 'node:net';
 import type { Command } from 'commander';
-import { dialHops, type DialOptions } from '../../dial';
-import { parseDialString, redactUrl } from '../../urls';
+import { dialHops, type DialOptions } from '../../dial/dial';
+import { parseDialString, redactUrl } from '../../wire/urls';
 import type { CliContext } from '../cli-context';
 import { type KeyFileOption, keySourcesHelp, resolveUrlKey, withKeyFileOption } from '../key-source';
 import { formatHostPort, parseHostPort } from '../host-port';

@@ -1,10 +1,12 @@
 /**
- * The client half of a WebRoute v1 upgrade (docs/protocol.md, sections 2 to 4), used by the
- * dialer, the listener's dial-back and its spares alike: write the request,
- * read the answer, check the 101, and leave the socket as if nothing had been
- * read from it, with any bytes that came after the 101 back in front.
+ * The client side of a WebRoute v1 link (docs/protocol.md, sections 2 to 4),
+ * used by the dialer, the listener's dial-back and its spares alike: open the
+ * byte stream to the relay (TCP, TLS, or through an earlier link), write the
+ * request, read the answer, check the 101, and leave the socket as if nothing
+ * had been read from it, with any bytes that came after the 101 back in front.
  */
-import type { Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import {
   RemotedError,
   FEATURE_EARLY_DATA,
@@ -18,10 +20,61 @@ import {
   WIRE_HEADER_WEBROUTE_TIMEOUT,
   WIRE_HEADER_WEBROUTE_VERSION,
   webRouteAccept,
-} from './protocol';
+} from '../wire/protocol';
 import { refusalError } from './relay-refusal';
-import { MAX_ERROR_BODY_BYTES } from './wire/error-body';
-import type { RemotedUrl } from './urls';
+import { MAX_ERROR_BODY_BYTES } from '../wire/error-body';
+import type { RemotedUrl } from '../wire/urls';
+
+/** TLS options for `rwrs`/`rwss`; where to connect comes from the URL. */
+export type RelayTlsOptions = Omit<ConnectionOptions, 'host' | 'port' | 'socket' | 'path'>;
+
+/**
+ * Starts a connection to the relay of `url`, over `through` when given (a
+ * link made by an earlier hop). The caller waits with `transportReady`.
+ */
+export function openTransport(url: RemotedUrl, tls: RelayTlsOptions | undefined, through?: Socket): Socket {
+  if (!url.secure) {
+    if (through) return through;
+    // A link passes half-close on (docs/protocol.md, section 4): a FIN from the far side must not end ours.
+    const socket = netConnect({ host: url.host, port: url.port, allowHalfOpen: true });
+    socket.setNoDelay(true);
+    return socket;
+  }
+  // `host` also names the certificate to check when the TLS runs over an earlier link;
+  // tls.connect derives the SNI name from it unless it is an IP address.
+  const options: ConnectionOptions & { allowHalfOpen: boolean } = { allowHalfOpen: true, ...tls, host: url.host };
+  const socket = through ? tlsConnect({ ...options, socket: through }) : tlsConnect({ ...options, port: url.port });
+  if (!through) socket.setNoDelay(true);
+  return socket;
+}
+
+/** Resolves when the transport can carry the request: connected, or TLS-negotiated. */
+export function transportReady(socket: Socket, url: RemotedUrl, through?: Socket): Promise<void> {
+  const event = url.secure ? 'secureConnect' : 'connect';
+  if (!url.secure && through) return Promise.resolve();
+  if (!url.secure && !socket.connecting && !socket.destroyed) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const cleanup = (): void => {
+      socket.off(event, onReady);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+    };
+    const onReady = (): void => {
+      cleanup();
+      resolve();
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      socket.destroy();
+      reject(err);
+    };
+    // A socket destroyed by a deadline closes without an error.
+    const onClose = (): void => onError(new Error('The connection to the relay closed while connecting.'));
+    socket.once(event, onReady);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+  });
+}
 
 /** A relay's answer head is a few hundred bytes; past this it is not a relay. */
 export const MAX_RESPONSE_HEAD_BYTES = 16 * 1024;

@@ -1,5 +1,5 @@
 /**
- * Remoted URLs (PROTOCOL.md, "URLs"): `rws(s)://key@host[:port]/path` to
+ * Remoted URLs (docs/protocol.md, "URLs"): `rws(s)://key@host[:port]/path` to
  * listen, `rwr(s)://key@host[:port]/path` to dial, and dial strings that chain
  * several of them. The key may also be given apart (UrlKeyOptions).
  */

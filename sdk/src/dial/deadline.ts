@@ -5,7 +5,7 @@
  * rather than with the closed socket's error.
  */
 import type { Socket } from 'node:net';
-import { RemotedError } from './protocol';
+import { RemotedError } from '../wire/protocol';
 
 export interface DeadlineOptions {
   timeoutMs?: number;

@@ -1,10 +1,9 @@
 /** The dialer: `rwr(s)://` URLs and chained dial strings to a socket already past the WebRoute handshake. */
 import type { Socket } from 'node:net';
 import { type DeadlineOptions, withDeadline } from './deadline';
-import { randomToken } from './protocol';
-import { openTransport, type RelayTlsOptions, transportReady } from './relay-transport';
-import { parseDialString, type RemotedUrl, type UrlKeyOptions } from './urls';
-import { upgradeToWebRoute } from './webroute-upgrade';
+import { randomToken } from '../wire/protocol';
+import { parseDialString, type RemotedUrl, type UrlKeyOptions } from '../wire/urls';
+import { openTransport, type RelayTlsOptions, transportReady, upgradeToWebRoute } from './webroute-client';
 
 export interface DialOptions extends DeadlineOptions, UrlKeyOptions {
   /**

@@ -4,11 +4,10 @@
  * few times when the relay cannot be reached (as the original SDK does).
  */
 import type { Socket } from 'node:net';
-import { withDeadline } from './deadline';
-import { type NotifyMessage, RemotedError } from './protocol';
-import { openTransport, type RelayTlsOptions, transportReady } from './relay-transport';
-import type { RemotedUrl } from './urls';
-import { upgradeToWebRoute } from './webroute-upgrade';
+import { withDeadline } from '../dial/deadline';
+import { type NotifyMessage, RemotedError } from '../wire/protocol';
+import type { RemotedUrl } from '../wire/urls';
+import { openTransport, type RelayTlsOptions, transportReady, upgradeToWebRoute } from '../dial/webroute-client';
 
 export interface DialBackOptions {
   url: RemotedUrl;

@@ -5,10 +5,10 @@
  * have an `op`, so one JSON parse tells them apart.
  */
 import type { RawData } from 'ws';
-import type { ListenerOpMessage, NotifyMessage } from './protocol';
-import { parseJsonObject } from './wire/json-object';
-import { listenerOpOf } from './wire/listener-ops';
-import { notifyOf, parseNotifyText } from './wire/notify';
+import type { ListenerOpMessage, NotifyMessage } from '../wire/protocol';
+import { parseJsonObject } from '../wire/json-object';
+import { listenerOpOf } from '../wire/listener-ops';
+import { notifyOf, parseNotifyText } from '../wire/notify';
 
 export type RelayMessage =
   | { kind: 'notify'; notify: NotifyMessage }

@@ -1,7 +1,7 @@
 /** What a RemotedServer can be told at construction (checked once, in its constructor). */
 import type { Duplex } from 'node:stream';
 import type { ReconnectOptions } from './backoff';
-import type { RelayTlsOptions } from './relay-transport';
+import type { RelayTlsOptions } from '../dial/webroute-client';
 
 export interface ListenOptions {
   /** The server key, for an `rws(s)://` URL that carries none; a key in the URL wins. */

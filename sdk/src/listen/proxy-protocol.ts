@@ -7,9 +7,9 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { dialerAddressOf } from './dialer-address';
-import { buildProxyHeader, type ProxyEndpoint, type ProxyProtocolVersion } from './wire/proxy-header';
+import { buildProxyHeader, type ProxyEndpoint, type ProxyProtocolVersion } from '../wire/proxy-header';
 
-export { buildProxyHeader, PROXY_PROTOCOL_VERSIONS, PROXY_V2_SIGNATURE, type ProxyEndpoint, type ProxyProtocolVersion } from './wire/proxy-header';
+export { buildProxyHeader, PROXY_PROTOCOL_VERSIONS, PROXY_V2_SIGNATURE, type ProxyEndpoint, type ProxyProtocolVersion } from '../wire/proxy-header';
 
 /**
  * The header for one connection accepted through the relay: the source is

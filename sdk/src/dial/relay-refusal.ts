@@ -1,6 +1,6 @@
 /** Turns a relay's refusal (status line and JSON body) into a RemotedError that carries its code. */
-import { ERROR_CODES, ERROR_STATUS, RemotedError } from './protocol';
-import { parseErrorBody } from './wire/error-body';
+import { ERROR_CODES, ERROR_STATUS, RemotedError } from '../wire/protocol';
+import { parseErrorBody } from '../wire/error-body';
 
 export function refusalError(status: number, body: string): RemotedError {
   // 504 and 426 carry no body (docs/protocol.md, "Timeouts" and "Errors").

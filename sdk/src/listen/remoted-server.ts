@@ -15,7 +15,7 @@ import { dialBack } from './dial-back';
 import { setDialerAddress } from './dialer-address';
 import type { IncomingDial, ListenOptions } from './listen-options';
 import type { DrainEvent, RemotedAddress, RemotedServerEvents } from './listener-events';
-import { type ListenerGrant, NO_GRANT, readGrant, requestedFeatures } from './wire/listener-grant';
+import { type ListenerGrant, NO_GRANT, readGrant, requestedFeatures } from '../wire/listener-grant';
 import {
   CLOSE_REPLACED,
   CLOSE_ROUTE_CLOSED,
@@ -25,14 +25,14 @@ import {
   RemotedError,
   WIRE_HEADER_API_KEY,
   WIRE_HEADER_FEATURES,
-} from './protocol';
-import { refusalError } from './relay-refusal';
-import { MAX_ERROR_BODY_BYTES } from './wire/error-body';
+} from '../wire/protocol';
+import { refusalError } from '../dial/relay-refusal';
+import { MAX_ERROR_BODY_BYTES } from '../wire/error-body';
 import { parseRelayMessage } from './relay-message';
 import { SpareDemand } from './spare-demand';
 import { SparePool } from './spare-pool';
-import { encodeListenerOp } from './wire/listener-ops';
-import { parseListenUrl, redactUrl, type RemotedUrl } from './urls';
+import { encodeListenerOp } from '../wire/listener-ops';
+import { parseListenUrl, redactUrl, type RemotedUrl } from '../wire/urls';
 
 export type { ListenOptions } from './listen-options';
 

@@ -8,10 +8,9 @@
  */
 import type { Socket } from 'node:net';
 import { backoffDelayMs, DEFAULT_RECONNECT, type ReconnectOptions } from './backoff';
-import { HEADER_DIALER_ADDRESS, HEADER_DIALER_ID, randomToken, RemotedError } from './protocol';
-import { openTransport, type RelayTlsOptions, transportReady } from './relay-transport';
-import type { RemotedUrl } from './urls';
-import { upgradeToWebRoute } from './webroute-upgrade';
+import { HEADER_DIALER_ADDRESS, HEADER_DIALER_ID, randomToken, RemotedError } from '../wire/protocol';
+import type { RemotedUrl } from '../wire/urls';
+import { openTransport, type RelayTlsOptions, transportReady, upgradeToWebRoute } from '../dial/webroute-client';
 
 export interface SparePoolOptions {
   url: RemotedUrl;
