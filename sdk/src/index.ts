@@ -1,6 +1,6 @@
 /** @remoted/sdk: listen and dial through a remoted relay (see README.md). */
 export { listen, RemotedServer, MAX_SPARES } from './listen/remoted-server';
-export { parseNotify } from './listen/relay-message';
+export { parseNotify } from './wire/listener-frames';
 export type { ListenOptions, IncomingDial } from './listen/listen-options';
 export type {
   RemotedAddress,

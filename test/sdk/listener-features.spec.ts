@@ -1,8 +1,7 @@
 /** The listener's reading of the relay: the grant in the 101's headers, and notify messages told apart from extension frames. */
 import { parseNotify } from '@remoted/sdk';
 import { NO_GRANT, readGrant, requestedFeatures } from '@remoted/sdk/wire/listener-grant';
-import { parseRelayMessage } from '@remoted/sdk/listen/relay-message';
-import { encodeListenerOp, parseListenerOp } from '@remoted/sdk/wire/listener-ops';
+import { parseListenerFrame, encodeListenerOp, parseListenerOp } from '@remoted/sdk/wire/listener-frames';
 
 describe('listener features', () => {
   it('asks for drain always, for spare only when it would hold some, for refuse only when it may refuse', () => {
@@ -40,17 +39,17 @@ describe('relay messages', () => {
   const text = (value: string): Buffer => Buffer.from(value);
 
   it('tells notify messages from extension frames', () => {
-    expect(parseRelayMessage(text('{"ipaddr":"203.0.113.7:51234","id":"abc","timeout":60}'))).toEqual({
+    expect(parseListenerFrame(text('{"ipaddr":"203.0.113.7:51234","id":"abc","timeout":60}'))).toEqual({
       kind: 'notify',
       notify: { ipaddr: '203.0.113.7:51234', id: 'abc', timeout: 60 },
     });
-    expect(parseRelayMessage(text('{"op":"draining","by":"operator"}'))).toEqual({ kind: 'op', op: { op: 'draining', by: 'operator' } });
-    expect(parseRelayMessage(text('{"op":"draining","by":"listener"}'))).toEqual({ kind: 'op', op: { op: 'draining', by: 'listener' } });
+    expect(parseListenerFrame(text('{"op":"draining","by":"operator"}'))).toEqual({ kind: 'op', op: { op: 'draining', by: 'operator' } });
+    expect(parseListenerFrame(text('{"op":"draining","by":"listener"}'))).toEqual({ kind: 'op', op: { op: 'draining', by: 'listener' } });
   });
 
   it('ignores unknown ops, a frame with both an op and an id, junk, and the original\'s "id": false', () => {
     for (const frame of ['{"op":"rebalance"}', '{"op":"draining","by":"someone"}', '{"op":"x","id":"abc"}', 'not json', '[1,2]', '{"ipaddr":"","id":false,"timeout":0}']) {
-      expect(parseRelayMessage(text(frame))).toEqual({ kind: 'ignored' });
+      expect(parseListenerFrame(text(frame))).toEqual({ kind: 'ignored' });
     }
     expect(parseNotify(text('{"op":"draining","by":"operator"}'))).toBeUndefined();
   });

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { type DeadlineOptions, withDeadline } from './deadline';
 import { randomToken } from '../wire/protocol';
 import { parseDialString, type RemotedUrl, type UrlKeyOptions } from '../wire/urls';
-import { openTransport, type RelayTlsOptions, transportReady, upgradeToWebRoute } from './webroute-client';
+import { openWebRoute, type RelayTlsOptions } from './webroute-client';
 
 export interface DialOptions extends DeadlineOptions, UrlKeyOptions {
   /**
@@ -58,13 +58,10 @@ export function dialHops(hops: readonly RemotedUrl[], options: DialOptions = {})
     let link: Socket | undefined;
     const early = typeof options.earlyData === 'string' ? Buffer.from(options.earlyData) : options.earlyData;
     for (const [index, hop] of hops.entries()) {
-      // Each hop after the first is requested through the link the one before made.
-      const socket = openTransport(hop, options.tls, link);
-      track(socket);
-      await transportReady(socket, hop, link);
       const earlyData = index === hops.length - 1 ? early : undefined;
-      await upgradeToWebRoute(socket, { url: hop, id: randomToken(), timeoutSeconds: options.webRouteTimeoutSeconds, earlyData });
-      link = socket;
+      const request = { url: hop, id: randomToken(), timeoutSeconds: options.webRouteTimeoutSeconds, earlyData };
+      // Each hop after the first is requested through the link the one before made.
+      ({ socket: link } = await openWebRoute(request, { tls: options.tls, through: link, onSocket: track }));
     }
     if (!link) throw new Error('bug: a dial string without hops');
     return link;

@@ -30,9 +30,9 @@ export type RelayTlsOptions = Omit<ConnectionOptions, 'host' | 'port' | 'socket'
 
 /**
  * Starts a connection to the relay of `url`, over `through` when given (a
- * link made by an earlier hop). The caller waits with `transportReady`.
+ * link made by an earlier hop). openWebRoute waits with `transportReady`.
  */
-export function openTransport(url: RemotedUrl, tls: RelayTlsOptions | undefined, through?: Socket): Socket {
+function openTransport(url: RemotedUrl, tls: RelayTlsOptions | undefined, through?: Socket): Socket {
   if (!url.secure) {
     if (through) return through;
     // A link passes half-close on (docs/protocol.md, section 4): a FIN from the far side must not end ours.
@@ -49,7 +49,7 @@ export function openTransport(url: RemotedUrl, tls: RelayTlsOptions | undefined,
 }
 
 /** Resolves when the transport can carry the request: connected, or TLS-negotiated. */
-export function transportReady(socket: Socket, url: RemotedUrl, through?: Socket): Promise<void> {
+function transportReady(socket: Socket, url: RemotedUrl, through?: Socket): Promise<void> {
   const event = url.secure ? 'secureConnect' : 'connect';
   if (!url.secure && through) return Promise.resolve();
   if (!url.secure && !socket.connecting && !socket.destroyed) return Promise.resolve();
@@ -102,6 +102,27 @@ interface ResponseHead {
   length: number;
 }
 
+export interface OpenWebRouteOptions {
+  tls: RelayTlsOptions | undefined;
+  /** An earlier hop's link to send the request through (a chained dial). */
+  through?: Socket;
+  /** Sees the socket as soon as it exists: for a deadline, or an owner that may have to destroy it. */
+  onSocket?: (socket: Socket) => void;
+}
+
+/**
+ * The whole client side of one WebRoute: the transport to the relay, the
+ * request, the 101. Resolves to the socket, ready for the link's bytes, and
+ * the 101's headers; rejects as upgradeToWebRoute does.
+ */
+export async function openWebRoute(request: WebRouteRequest, options: OpenWebRouteOptions): Promise<{ socket: Socket; answer: WebRouteAnswer }> {
+  const socket = openTransport(request.url, options.tls, options.through);
+  options.onSocket?.(socket);
+  await transportReady(socket, request.url, options.through);
+  const answer = await upgradeToWebRoute(socket, request);
+  return { socket, answer };
+}
+
 export function webRouteRequestText({ url, id, timeoutSeconds, spareOf }: WebRouteRequest): string {
   for (const value of [url.key, url.path, url.hostHeader, id, spareOf ?? '']) {
     // A CR or LF would let a URL write headers of its own.
@@ -128,7 +149,7 @@ export function webRouteRequestText({ url, id, timeoutSeconds, spareOf }: WebRou
  * 'readable' so that, once our listener is gone, it is back in its initial
  * mode: the next 'data' listener or pipe() starts the flow, unshifted bytes first.
  */
-export function upgradeToWebRoute(socket: Socket, request: WebRouteRequest): Promise<WebRouteAnswer> {
+function upgradeToWebRoute(socket: Socket, request: WebRouteRequest): Promise<WebRouteAnswer> {
   return new Promise((resolve, reject) => {
     let received: Buffer = Buffer.alloc(0);
     let head: ResponseHead | undefined;

@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import { withDeadline } from '../dial/deadline';
 import { type NotifyMessage, RemotedError } from '../wire/protocol';
 import type { RemotedUrl } from '../wire/urls';
-import { openTransport, type RelayTlsOptions, transportReady, upgradeToWebRoute } from '../dial/webroute-client';
+import { openWebRoute, type RelayTlsOptions } from '../dial/webroute-client';
 
 export interface DialBackOptions {
   url: RemotedUrl;
@@ -43,15 +43,17 @@ export async function dialBack(notify: NotifyMessage, options: DialBackOptions):
 function openDialBack(notify: NotifyMessage, options: DialBackOptions): Promise<Socket> {
   const { url, tls, handshakeTimeoutMs, inProgress } = options;
   return withDeadline({ timeoutMs: handshakeTimeoutMs }, async (track) => {
-    const socket = openTransport(url, tls);
-    track(socket);
-    inProgress.add(socket);
+    let opened: Socket | undefined;
+    const onSocket = (socket: Socket): void => {
+      opened = socket;
+      track(socket);
+      inProgress.add(socket);
+    };
     try {
-      await transportReady(socket, url);
-      await upgradeToWebRoute(socket, { url, id: notify.id, timeoutSeconds: notify.timeout > 0 ? notify.timeout : undefined });
-      return socket;
+      const request = { url, id: notify.id, timeoutSeconds: notify.timeout > 0 ? notify.timeout : undefined };
+      return (await openWebRoute(request, { tls, onSocket })).socket;
     } finally {
-      inProgress.delete(socket);
+      if (opened) inProgress.delete(opened);
     }
   });
 }

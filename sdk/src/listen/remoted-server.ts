@@ -28,10 +28,9 @@ import {
 } from '../wire/protocol';
 import { refusalError } from '../dial/relay-refusal';
 import { MAX_ERROR_BODY_BYTES } from '../wire/error-body';
-import { parseRelayMessage } from './relay-message';
+import { encodeListenerOp, parseListenerFrame } from '../wire/listener-frames';
 import { SpareDemand } from './spare-demand';
 import { SparePool } from './spare-pool';
-import { encodeListenerOp } from '../wire/listener-ops';
 import { parseListenUrl, redactUrl, type RemotedUrl } from '../wire/urls';
 
 export type { ListenOptions } from './listen-options';
@@ -308,7 +307,7 @@ export class RemotedServer extends EventEmitter<RemotedServerEvents> {
   }
 
   private onMessage(ws: WebSocket, data: RawData): void {
-    const message = parseRelayMessage(data);
+    const message = parseListenerFrame(data);
     if (message.kind === 'notify') void this.acceptNotify(ws, message.notify);
     else if (message.kind === 'op') this.onOp(message.op);
   }

@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import { backoffDelayMs, DEFAULT_RECONNECT, type ReconnectOptions } from './backoff';
 import { HEADER_DIALER_ADDRESS, HEADER_DIALER_ID, randomToken, RemotedError } from '../wire/protocol';
 import type { RemotedUrl } from '../wire/urls';
-import { openTransport, type RelayTlsOptions, transportReady, upgradeToWebRoute } from '../dial/webroute-client';
+import { openWebRoute, type RelayTlsOptions } from '../dial/webroute-client';
 
 export interface SparePoolOptions {
   url: RemotedUrl;
@@ -102,16 +102,14 @@ export class SparePool {
 
   private open(): void {
     const { url, tls, listenerId } = this.options;
-    const socket = openTransport(url, tls);
-    this.sockets.add(socket);
-    const held = async (): Promise<{ dialerAddress: string; dialerId: string }> => {
-      await transportReady(socket, url);
-      // No deadline: the relay holds a spare until a dial uses it or it expires (504).
-      const answer = await upgradeToWebRoute(socket, { url, id: randomToken(), spareOf: listenerId });
-      return { dialerAddress: answer.headers.get(HEADER_DIALER_ADDRESS) ?? '', dialerId: answer.headers.get(HEADER_DIALER_ID) ?? '' };
+    let socket: Socket | undefined;
+    const onSocket = (opened: Socket): void => {
+      socket = opened;
+      this.sockets.add(opened);
     };
-    held().then(
-      ({ dialerAddress, dialerId }) => this.onAnswered(socket, dialerAddress, dialerId),
+    // No deadline: the relay holds a spare until a dial uses it or it expires (504).
+    openWebRoute({ url, id: randomToken(), spareOf: listenerId }, { tls, onSocket }).then(
+      ({ socket: held, answer }) => this.onAnswered(held, answer.headers.get(HEADER_DIALER_ADDRESS) ?? '', answer.headers.get(HEADER_DIALER_ID) ?? ''),
       (err: unknown) => this.onFailed(socket, err),
     );
   }
@@ -127,9 +125,12 @@ export class SparePool {
     this.emptied();
   }
 
-  private onFailed(socket: Socket, err: unknown): void {
-    this.sockets.delete(socket);
-    socket.destroy();
+  /** `socket`: none when the transport could not even be started (bad TLS options). */
+  private onFailed(socket: Socket | undefined, err: unknown): void {
+    if (socket) {
+      this.sockets.delete(socket);
+      socket.destroy();
+    }
     if (this.state === 'filling') {
       const status = err instanceof RemotedError ? err.status : undefined;
       if (status === 504) {

@@ -17,11 +17,10 @@ import {
   type ListenerOpMessage,
   type NotifyMessage,
 } from '@remoted/sdk/wire/protocol';
-import { encodeListenerOp } from '@remoted/sdk/wire/listener-ops';
+import { encodeListenerOp, encodeNotify } from '@remoted/sdk/wire/listener-frames';
 import type { RoutePolicy } from '../../keys/route-policy';
 import type { DrainedBy, ListenerState, RouteListener } from './listener-table';
 import type { RouteCloseReason } from '../context/relay-events';
-import { encodeNotify } from '@remoted/sdk/wire/notify';
 
 /** WebSocket close codes the relay uses. */
 export const CLOSE_GOING_AWAY = 1001;

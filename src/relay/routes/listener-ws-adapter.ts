@@ -8,7 +8,7 @@
  */
 import type { INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
-import { parseListenerOp } from '@remoted/sdk/wire/listener-ops';
+import { parseListenerOp } from '@remoted/sdk/wire/listener-frames';
 import { WebSocketServer } from 'ws';
 
 export interface ListenerSocketLimits {

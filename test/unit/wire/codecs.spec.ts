@@ -10,8 +10,7 @@ import { ERROR_CODES, type ListenerOpMessage, MAX_REFUSE_REASON_LENGTH, type Not
 import { encodeErrorBody, parseErrorBody } from '@remoted/sdk/wire/error-body';
 import { encodeFeatures, hasFeature, parseFeatures } from '@remoted/sdk/wire/features';
 import { encodeListenerGrant, NO_GRANT, readGrant } from '@remoted/sdk/wire/listener-grant';
-import { encodeListenerOp, parseListenerOp } from '@remoted/sdk/wire/listener-ops';
-import { encodeNotify, parseNotifyText } from '@remoted/sdk/wire/notify';
+import { encodeListenerOp, parseListenerOp, encodeNotify, parseNotifyText } from '@remoted/sdk/wire/listener-frames';
 
 /** Text that can travel in a header value or a WebRoute id: printable, no CR or LF. */
 const headerText = fc.string({ minLength: 1, maxLength: 64, unit: fc.constantFrom(...'abcXYZ019_-.:/[]'.split('')) });

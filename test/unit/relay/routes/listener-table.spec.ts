@@ -1,30 +1,9 @@
 /** The node's table of listeners: by path in joining order, by id, and counted per key. */
 import fc from 'fast-check';
 import { ListenerTable, type RouteListener } from '../../../../src/relay/routes/listener-table';
+import { routeListener } from './route-listener';
 
-function listener(id: string, path: string, keyId = 'key_a'): RouteListener {
-  return {
-    id,
-    path,
-    keyId,
-    address: '127.0.0.1:1',
-    since: new Date(0),
-    policy: 'pool',
-    state: 'active',
-    features: [],
-    activeLinks: 0,
-    slowDialbacks: 0,
-    spareCount: 0,
-    lastOffer: 0,
-    markOffered: () => undefined,
-    notify: () => true,
-    ping: () => undefined,
-    drain: () => true,
-    countLink: () => undefined,
-    countSlowDialback: () => undefined,
-    close: () => undefined,
-  };
-}
+const listener = (id: string, path: string, keyId = 'key_a'): RouteListener => routeListener(id, { path, keyId });
 
 describe('ListenerTable', () => {
   it('keeps a path\'s listeners in the order they joined, and finds them by id', () => {

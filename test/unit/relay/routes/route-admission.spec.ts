@@ -1,31 +1,10 @@
 /** Who may join a path and which listener a dial goes to (docs/protocol.md, route policies). */
 import type { RoutePolicy } from '../../../../src/keys/route-policy';
 import { admitListener, pickListener } from '../../../../src/relay/routes/route-admission';
-import type { ListenerState, RouteListener } from '../../../../src/relay/routes/listener-table';
+import type { RouteListener } from '../../../../src/relay/routes/listener-table';
+import { routeListener, type RouteListenerFields } from './route-listener';
 
-function listener(id: string, over: { keyId?: string; state?: ListenerState; activeLinks?: number; spareCount?: number; lastOffer?: number } = {}): RouteListener {
-  return {
-    id,
-    path: '/p',
-    keyId: over.keyId ?? 'key_a',
-    address: '127.0.0.1:1',
-    since: new Date(0),
-    policy: 'pool',
-    state: over.state ?? 'active',
-    features: [],
-    activeLinks: over.activeLinks ?? 0,
-    slowDialbacks: 0,
-    spareCount: over.spareCount ?? 0,
-    lastOffer: over.lastOffer ?? 0,
-    markOffered: () => undefined,
-    notify: () => true,
-    ping: () => undefined,
-    drain: () => true,
-    countLink: () => undefined,
-    countSlowDialback: () => undefined,
-    close: () => undefined,
-  };
-}
+const listener = (id: string, over: Omit<RouteListenerFields, 'path'> = {}): RouteListener => routeListener(id, over);
 
 const key = (policy: RoutePolicy, poolSize = 2) => ({ id: 'key_a', policy, poolSize });
 
