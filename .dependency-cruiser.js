@@ -84,6 +84,20 @@ module.exports = {
       to: { path: '^src/status/' },
     },
     {
+      name: 'only-the-app-plugs-in-the-cluster',
+      comment: 'cluster mode plugs into the key store (and later the relay\'s directory) from the app composition (app.module, create-relay-app, main); the rooms it plugs into never know it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(cluster/|app\\.module\\.ts$|create-relay-app\\.ts$|main\\.ts$)' },
+      to: { path: '^src/cluster/' },
+    },
+    {
+      name: 'cluster-below-the-readers',
+      comment: 'cluster mode serves the keys and the relay; it knows no reader of them (control, observability, status) and not the app.',
+      severity: 'error',
+      from: { path: '^src/cluster/' },
+      to: { path: '^src/(control|observability|status)/|^src/(app\\.module|create-relay-app|main)\\.ts$' },
+    },
+    {
       name: 'sdk-stands-alone',
       comment: 'the SDK is its own package: it never imports the relay.',
       severity: 'error',

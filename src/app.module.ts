@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { ControlModule } from './control/control.module';
-import { KeysModule } from './keys/keys.module';
+import { openRedisKeyStore } from './cluster/cluster-mode';
+import { KeysModule, openSqliteKeyStore } from './keys/keys.module';
 import { LoggingModule } from './logging/logging.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { RelayModule } from './relay/relay.module';
@@ -14,7 +15,7 @@ export class AppModule {
   static register(config: Config, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.register(config), LoggingModule.register(logger), KeysModule, ObservabilityModule, RelayModule, ControlModule, StatusModule],
+      imports: [ConfigModule.register(config), LoggingModule.register(logger), KeysModule.register(config.cluster.redisUrl === undefined ? openSqliteKeyStore : openRedisKeyStore), ObservabilityModule, RelayModule, ControlModule, StatusModule],
     };
   }
 }

@@ -4,6 +4,8 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
+import { withNodeId } from './cluster/cluster-mode';
+import { redactedUrl } from './cluster/redis-key-store';
 import { bindError } from './config/bind-error';
 import type { Config } from './config/config';
 import { ControlService } from './control/control.service';
@@ -32,8 +34,15 @@ export interface RelayAppOptions {
   statusOnAnyPort?: boolean;
 }
 
-export async function createRelayApp(config: Config, logger: Logger, options: RelayAppOptions = {}): Promise<RunningRelay> {
-  checkRelayConfig(config);
+export async function createRelayApp(configured: Config, rootLogger: Logger, options: RelayAppOptions = {}): Promise<RunningRelay> {
+  checkRelayConfig(configured);
+  const { config, generatedNodeId } = withNodeId(configured);
+  const { nodeId, redisUrl } = config.cluster;
+  // In cluster mode every line names its node, so that the logs of several nodes can be read together.
+  const logger = nodeId === undefined ? rootLogger : rootLogger.child({ node: nodeId });
+  if (redisUrl !== undefined) {
+    logger.info({ redis: redactedUrl(redisUrl), generatedNodeId }, generatedNodeId ? 'cluster mode; no REMOTED_NODE_ID was set, so this node has a new id for this start' : 'cluster mode');
+  }
   const app = await NestFactory.create(AppModule.register(config, logger), new RelayHttpAdapter({
     limits: config.limits,
     tls: config.tls,
@@ -41,6 +50,8 @@ export async function createRelayApp(config: Config, logger: Logger, options: Re
   }), {
     logger: new NestPinoLogger(logger),
     bodyParser: false,
+    // A provider that fails (Redis not reachable) is thrown to the caller, which names it, rather than Nest exiting the process.
+    abortOnError: false,
   });
   // The listener gateway's WebSocket server takes upgrades only from the relay's router (listener-ws-adapter.ts).
   app.useWebSocketAdapter(new ListenerWsAdapter(app, { maxPayload: config.limits.maxListenerMessageBytes }));
@@ -62,3 +73,4 @@ export async function createRelayApp(config: Config, logger: Logger, options: Re
   const port = (app.getHttpServer().address() as AddressInfo).port;
   return { app, port, statusPort: app.get(StatusService).port };
 }
+

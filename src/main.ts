@@ -1,5 +1,6 @@
 /** Bootstrap only: config, the app, its port, the keys of a first start, shutdown on signals. */
 import 'reflect-metadata';
+import { IMPORT_KEYS_COMMAND, runImportKeys } from './cluster/import-keys-command';
 import { ControlService } from './control/control.service';
 import { createRelayApp } from './create-relay-app';
 import { KeysService } from './keys/keys.service';
@@ -9,6 +10,8 @@ import { createLogger } from './logging/create-logger';
 import { handleProcessSignals } from './relay/process-signals';
 
 async function main(): Promise<void> {
+  // A subcommand of the relay's own binary, so that it reads the same settings (REMOTED_REDIS_URL, REMOTED_CLUSTER_SECRET).
+  if (process.argv[2] === IMPORT_KEYS_COMMAND) process.exit(await runImportKeys(process.argv.slice(3), process.env));
   let config;
   try {
     config = loadConfig({ argv: process.argv.slice(2), env: process.env });

@@ -7,9 +7,10 @@ import { ROUTE_POLICIES } from '../keys/route-policy';
 import type { LegacyPeerQuirk, LogLevel } from './config';
 
 export type FieldKind =
-  | { type: 'string'; nonEmpty?: boolean }
-  /** A secret given in the configuration: refused below minLength characters, and never echoed. */
-  | { type: 'secret'; minLength: number }
+  /** `shape` when set: a value must match `shape.pattern`; `shape.says` tells the person who set it what is wanted. */
+  | { type: 'string'; nonEmpty?: boolean; shape?: { pattern: RegExp; says: string } }
+  /** A secret given in the configuration: refused below minLength characters (`why` says why), and never echoed. */
+  | { type: 'secret'; what: string; minLength: number; why: string }
   | { type: 'int'; min: number; max: number }
   /** `true` or `false`: JSON booleans, or those words in the environment and flags. */
   | { type: 'boolean' }
@@ -35,7 +36,9 @@ const MAX_INT = Number.MAX_SAFE_INTEGER;
  * makes safe against guessing offline; the generated ones have 64 characters.
  */
 export const MIN_CONFIGURED_KEY_LENGTH = 32;
-const KEY_KIND: FieldKind = { type: 'secret', minLength: MIN_CONFIGURED_KEY_LENGTH };
+/** The cluster secret keys an HMAC-SHA256: 32 characters or more. */
+export const MIN_CLUSTER_SECRET_LENGTH = 32;
+const KEY_KIND: FieldKind = { type: 'secret', what: 'a key', minLength: MIN_CONFIGURED_KEY_LENGTH, why: 'keys are stored as unsalted SHA-256 digests, safe only for long random keys' };
 const KEY_NOTE = `at least ${MIN_CONFIGURED_KEY_LENGTH} random characters: stored as an unsalted SHA-256 digest, safe only for long random keys`;
 
 export const CONFIG_FIELDS: readonly ConfigField[] = [
@@ -87,6 +90,9 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: 'metrics.token', env: 'REMOTED_METRICS_TOKEN', flag: 'metrics-token', kind: { type: 'string', nonEmpty: true }, description: '/metrics on the relay port too, for requests with Authorization: Bearer <token>' },
   { path: 'status.host', env: 'REMOTED_STATUS_HOST', flag: 'status-host', kind: { type: 'string', nonEmpty: true }, description: 'address the status page binds (keep it on loopback: reach it through an SSH tunnel)' },
   { path: 'status.port', env: 'REMOTED_STATUS_PORT', flag: 'status-port', kind: { type: 'int', min: 0, max: 65535 }, description: 'the live status page (admin key login) on its own port; 0 turns it off' },
+  { path: 'cluster.redisUrl', env: 'REMOTED_REDIS_URL', flag: 'redis-url', kind: { type: 'string', shape: { pattern: /^rediss?:\/\/\S+$/, says: 'a redis:// or rediss:// URL, e.g. redis://:password@10.0.0.5:6379/0' } }, description: 'redis:// or rediss:// URL of the Redis the nodes of a cluster share: turns cluster mode on (keys in Redis; docs/cluster.md); unset, one node keeps its keys in SQLite' },
+  { path: 'cluster.nodeId', env: 'REMOTED_NODE_ID', flag: 'node-id', kind: { type: 'string', shape: { pattern: /^[A-Za-z0-9._-]{1,64}$/, says: '1 to 64 letters, digits, dots, underscores or dashes' } }, description: 'this node\'s name in the cluster, its logs and its metrics (letters, digits, . _ -; at most 64); generated and logged at start when unset' },
+  { path: 'cluster.secret', env: 'REMOTED_CLUSTER_SECRET', flag: 'cluster-secret', kind: { type: 'secret', what: 'a secret', minLength: MIN_CLUSTER_SECRET_LENGTH, why: 'it keys the HMAC by which the nodes know each other' }, description: `shared by every node of a cluster, required with --redis-url (at least ${MIN_CLUSTER_SECRET_LENGTH} characters): it will authenticate the nodes to each other on the node-to-node hop` },
   { path: 'grpc.maxConnections', env: 'REMOTED_GRPC_MAX_CONNECTIONS', flag: 'grpc-max-connections', kind: { type: 'int', min: 1, max: 1_000_000 }, description: 'connections the control plane holds at once; more are closed as they arrive' },
   { path: 'grpc.maxConcurrentStreams', env: 'REMOTED_GRPC_MAX_CONCURRENT_STREAMS', flag: 'grpc-max-concurrent-streams', kind: { type: 'int', min: 1, max: 1_000_000 }, description: 'calls open at once on one control-plane connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS)' },
   { path: 'grpc.maxUnauthenticatedCalls', env: 'REMOTED_GRPC_MAX_UNAUTHENTICATED_CALLS', flag: 'grpc-max-unauthenticated-calls', kind: { type: 'int', min: 1, max: 1_000_000 }, description: 'reflection and health calls open at once over all connections; more are answered RESOURCE_EXHAUSTED' },

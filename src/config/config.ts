@@ -121,6 +121,21 @@ export interface Config {
   proxyProtocol: boolean;
   metrics: MetricsConfig;
   status: StatusConfig;
+  cluster: ClusterConfig;
+}
+
+/**
+ * Cluster mode (docs/cluster.md): several relay nodes sharing keys through
+ * Redis. Off while redisUrl is unset: one node, keys in its SQLite file, no
+ * Redis needed.
+ */
+export interface ClusterConfig {
+  /** redis:// or rediss:// URL; setting it turns cluster mode on. */
+  redisUrl?: string;
+  /** This node's name in logs, metrics and the cluster; generated at start when unset. */
+  nodeId?: string;
+  /** Shared by every node: authenticates the nodes to each other on the node-to-node hop. */
+  secret?: string;
 }
 
 export interface TlsFiles {
@@ -179,4 +194,5 @@ export const DEFAULT_CONFIG: Config = {
   proxyProtocol: false,
   metrics: { host: '127.0.0.1' },
   status: { host: '127.0.0.1', port: 37793 },
+  cluster: {},
 };

@@ -36,7 +36,7 @@ export function buildCommand(): Command {
   for (const field of CONFIG_FIELDS) {
     program.addOption(new Option(`--${field.flag} <value>`, `${field.description} [env ${field.env}]`));
   }
-  program.addHelpText('after', '\nPrecedence: defaults < --config file < environment < flags.');
+  program.addHelpText('after', '\nPrecedence: defaults < --config file < environment < flags.\n\nCluster mode: import-keys --from <file> copies a single node\'s keys into the cluster\'s Redis (import-keys --help; docs/cluster.md).');
   return program;
 }
 
@@ -69,8 +69,20 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     if ('problem' in checked) problems.push(checked.problem);
     else setPath(config, field.path, checked.value);
   }
+  problems.push(...crossFieldProblems(config, raw));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** Settings that are each fine alone but not together. */
+function crossFieldProblems(config: Config, raw: ReadonlyMap<string, Raw>): string[] {
+  const problems: string[] = [];
+  const { redisUrl, secret } = config.cluster;
+  if (redisUrl !== undefined && secret === undefined) {
+    const source = raw.get('cluster.redisUrl')?.source ?? 'REMOTED_REDIS_URL';
+    problems.push(`${source}: cluster mode needs REMOTED_CLUSTER_SECRET (--cluster-secret), the same on every node: at least 32 random characters, e.g. from \`openssl rand -hex 32\``);
+  }
+  return problems;
 }
 
 function readFile(file: string, raw: Map<string, Raw>, problems: string[]): void {
@@ -108,13 +120,15 @@ function checkValue(field: ConfigField, { value, source }: Raw): { value: unknow
     case 'string':
       if (typeof value !== 'string') return { problem: `${source}: ${shown} is not a string` };
       if (kind.nonEmpty && value.trim() === '') return { problem: `${source}: must not be empty` };
+      // A URL may hold a password: the problem says what is wanted, not what was given.
+      if (kind.shape && !kind.shape.pattern.test(value)) return { problem: `${source}: must be ${kind.shape.says}` };
       return { value };
     case 'secret':
       // The value is a secret: a problem names its source and length, never the value.
       if (typeof value !== 'string') return { problem: `${source}: not a string` };
       // Trimmed, as the relay trims the key header: padding does not make a key longer.
       if (value.trim().length < kind.minLength) {
-        return { problem: `${source}: a key of ${value.trim().length} characters is too short; use at least ${kind.minLength} random characters (keys are stored as unsalted SHA-256 digests, safe only for long random keys)` };
+        return { problem: `${source}: ${kind.what} of ${value.trim().length} characters is too short; use at least ${kind.minLength} random characters (${kind.why})` };
       }
       return { value };
     case 'enum':

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { KeyStore } from '../keys/api-key';
 import { isUsable } from '../keys/api-key';
 import { bearerSecret } from '../keys/key-secret';
+import { toServiceError } from './control-error';
 import type { AuthThrottle } from '../keys/auth-throttle';
 
 /** Services anyone may call: they reveal the schema and liveness, nothing of the relay. */
@@ -117,8 +118,8 @@ export function createAdminAuthInterceptor(opts: AdminAuthOptions): ServerInterc
                 call.sendStatus({ code: verdict.code, details: verdict.details });
               },
               (err: unknown) => {
-                log.error({ err, method: method.path }, 'bug: admin key check failed');
-                call.sendStatus({ code: status.INTERNAL, details: 'internal error (logged by the relay)' });
+                const { code, details } = toServiceError(err, log, method.path);
+                call.sendStatus({ code: code ?? status.INTERNAL, details: details ?? '' });
               },
             );
           },

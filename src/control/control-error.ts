@@ -5,6 +5,7 @@
  */
 import { type ServiceError, status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import { KeyStoreUnavailableError } from '../keys/api-key';
 
 export class ControlError extends Error {
   override name = 'ControlError';
@@ -33,6 +34,8 @@ export function failedPrecondition(problem: string): ControlError {
 
 export function toServiceError(err: unknown, log: Logger, method: string): Partial<ServiceError> {
   if (err instanceof ControlError) return { code: err.code, details: err.message };
+  // Cluster mode with Redis away: the call may succeed again, which UNAVAILABLE tells a client to try.
+  if (err instanceof KeyStoreUnavailableError) return { code: status.UNAVAILABLE, details: 'the key store is unreachable; try again shortly' };
   log.error({ err, method }, 'bug: control-plane handler failed');
   return { code: status.INTERNAL, details: 'internal error (logged by the relay)' };
 }

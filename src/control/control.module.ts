@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { KeysModule } from '../keys/keys.module';
 import { RelayAdmin } from '../relay/relay-admin';
 import { RelayEvents } from '../relay/context/relay-events';
 import { RelayModule } from '../relay/relay.module';
@@ -14,7 +13,7 @@ import { KeyEvents } from './key-events';
  * gRPC Watch and its revocations are the same `key:revoke` events.
  */
 @Module({
-  imports: [KeysModule, RelayModule],
+  imports: [RelayModule],
   providers: [
     ControlService,
     { provide: KeyEvents, useFactory: () => new KeyEvents() },

@@ -110,7 +110,25 @@ export interface KeyStore {
    */
   onChange(listener: (change: KeyChange) => void): () => void;
   count(): Promise<number>;
+  /**
+   * Whether the store answers now (the SQLite file is open; Redis answered
+   * its last heartbeat): what /readyz reports, read on every probe, so it must
+   * not block.
+   */
+  isReady(): boolean;
   close(): Promise<void>;
+}
+
+/**
+ * The store cannot answer now (cluster mode: Redis is unreachable and the key
+ * is not cached). Callers refuse the request as "try again" (503, gRPC
+ * UNAVAILABLE), never as a wrong key, which would count against the address.
+ */
+export class KeyStoreUnavailableError extends Error {
+  override name = 'KeyStoreUnavailableError';
+  constructor(message = 'the key store is unreachable') {
+    super(message);
+  }
 }
 
 export function isUsable(key: ApiKey, now: Date = new Date()): boolean {

@@ -23,7 +23,10 @@ export async function bootstrapKeys(store: KeyStore, given: BootstrapSecrets): P
   for (const role of ['server', 'client', 'admin'] as const) {
     const secret = given[role];
     if (secret && !(await store.findBySecret(secret))) {
-      await store.create({ role, secret, label: `bootstrap ${role} key (configuration)` });
+      await store.create({ role, secret, label: `bootstrap ${role} key (configuration)` }).catch(async (err: unknown) => {
+        // Nodes of a cluster that start together with the same keys race to make them: the one that lost finds the key made.
+        if (!(await store.findBySecret(secret))) throw err;
+      });
     }
   }
   if (!emptyAtStart) return [];

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { CONFIG } from '../config/config.constants';
 import type { Config } from '../config/config';
@@ -12,22 +12,31 @@ import { SqliteKeyStore } from './sqlite-key-store';
 
 export const KEY_DATABASE_FILE = 'remoted.sqlite';
 
-@Module({
-  providers: [
-    {
-      provide: KEY_STORE,
-      inject: [CONFIG, LOGGER],
-      useFactory: (config: Config, log: Logger): KeyStore => {
-        const store = new SqliteKeyStore(join(config.dataDir, KEY_DATABASE_FILE));
-        for (const { path, mode, fix } of store.loosePermissions) {
-          log.warn({ path, mode, fix }, 'the key database is readable by group or others: the key digests in it are worth keeping private');
-        }
-        return store;
-      },
-    },
-    { provide: KeyAuthenticator, inject: [KEY_STORE], useFactory: (store: KeyStore) => new KeyAuthenticator(store) },
-    KeysService,
-  ],
-  exports: [KEY_STORE, KeyAuthenticator, KeysService],
-})
-export class KeysModule {}
+/** Opens the store the relay's keys live in: the composition passes Redis's in cluster mode (src/cluster/). */
+export type KeyStoreOpener = (config: Config, log: Logger) => Promise<KeyStore>;
+
+/** The embedded store: one SQLite file in the data directory. */
+export const openSqliteKeyStore: KeyStoreOpener = async (config, log) => {
+  const store = new SqliteKeyStore(join(config.dataDir, KEY_DATABASE_FILE));
+  for (const { path, mode, fix } of store.loosePermissions) {
+    log.warn({ path, mode, fix }, 'the key database is readable by group or others: the key digests in it are worth keeping private');
+  }
+  return store;
+};
+
+/** The key store, registered once by the app (with the opener of its mode) for every module that needs keys. */
+@Global()
+@Module({})
+export class KeysModule {
+  static register(openStore: KeyStoreOpener = openSqliteKeyStore): DynamicModule {
+    return {
+      module: KeysModule,
+      providers: [
+        { provide: KEY_STORE, inject: [CONFIG, LOGGER], useFactory: (config: Config, log: Logger): Promise<KeyStore> => openStore(config, log) },
+        { provide: KeyAuthenticator, inject: [KEY_STORE], useFactory: (store: KeyStore) => new KeyAuthenticator(store) },
+        KeysService,
+      ],
+      exports: [KEY_STORE, KeyAuthenticator, KeysService],
+    };
+  }
+}

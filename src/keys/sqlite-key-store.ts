@@ -244,7 +244,7 @@ export class SqliteKeyStore implements KeyStore {
     if (this.db.open) this.db.close();
   }
 
-  isOpen(): boolean {
+  isReady(): boolean {
     return this.db.open;
   }
 

@@ -1,6 +1,6 @@
 /**
  * Plain GETs on the relay port for operators: /healthz (the process answers),
- * /readyz (key store open, relay port listening), and /metrics for a bearer
+ * /readyz (key store answering, relay port listening), and /metrics for a bearer
  * of the metrics token (wrong tokens count as failed authentications of the
  * relay port). Other plain requests are the relay's PlainRequestFilter's.
  */
@@ -33,7 +33,7 @@ export class HealthController {
 
   @Get('readyz')
   readyz(@Res() res: ServerResponse): void {
-    const checks = { keyStore: isStoreOpen(this.store), listening: this.relay.isAccepting };
+    const checks = { keyStore: this.store.isReady(), listening: this.relay.isAccepting };
     const ready = checks.keyStore && checks.listening;
     sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks });
   }
@@ -65,12 +65,6 @@ export class HealthController {
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, no-store, must-revalidate', 'Content-Length': String(Buffer.byteLength(body)) }).end(body);
-}
-
-/** The store's own view when it has one (SQLite does); a store without it is taken as open. */
-function isStoreOpen(store: KeyStore): boolean {
-  const probe = (store as KeyStore & { isOpen?: () => boolean }).isOpen;
-  return typeof probe === 'function' ? probe.call(store) : true;
 }
 
 /** Compares digests so the time taken says nothing about the token. */

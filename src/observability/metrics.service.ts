@@ -31,7 +31,7 @@ export class MetricsService implements OnApplicationShutdown {
   ) {
     const { port, token } = config.metrics;
     if (port === undefined && token === undefined) return;
-    this.metrics = new RelayMetrics({ relay, events, tally });
+    this.metrics = new RelayMetrics({ relay, events, tally, nodeId: config.cluster.nodeId });
   }
 
   /** Binds the metrics port, if one is set: called by createRelayApp after the data port and the control plane. */

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { KeysModule } from '../keys/keys.module';
 import { RelayModule } from '../relay/relay.module';
 import { HealthController } from './health.controller';
 import { MetricsService } from './metrics.service';
@@ -10,7 +9,7 @@ import { MetricsService } from './metrics.service';
  * PlainRequestFilter with the protocol's JSON error.
  */
 @Module({
-  imports: [KeysModule, RelayModule],
+  imports: [RelayModule],
   controllers: [HealthController],
   providers: [MetricsService],
   exports: [MetricsService],

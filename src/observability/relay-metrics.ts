@@ -5,7 +5,7 @@
  * kept twice; what only happens (outcomes, refusals, failures) is read from
  * the relay's one tally (relay-tally.ts), which the control plane's stats
  * read too. Labels are small closed sets: never a key, a secret, a path or an
- * address.
+ * address (the node id of cluster mode is the operator's own name).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { type RelayEvents, subscribe } from '../relay/context/relay-events';
@@ -17,6 +17,8 @@ export interface RelayMetricsSources {
   events: RelayEvents;
   /** The relay's one count of what happened: counters read it at scrape time. */
   tally: RelayTally;
+  /** In cluster mode, this node's id: a `node` label on every series, so that one Prometheus tells the nodes apart. */
+  nodeId?: string;
 }
 
 /** Handshake latency buckets in seconds: a dial waits for a listener's round trip. */
@@ -58,6 +60,7 @@ export class RelayMetrics {
   constructor(sources: RelayMetricsSources) {
     const registers = [this.registry];
     const { relay, tally } = sources;
+    if (sources.nodeId !== undefined) this.registry.setDefaultLabels({ node: sources.nodeId });
     collectDefaultMetrics({ register: this.registry });
 
     new Gauge({ name: 'remoted_listeners', help: 'Listeners open (a path in a pool has several).', registers, collect() { this.set(relay.counts().routes); } });

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { KeysModule } from '../keys/keys.module';
 import { ListenerGateway } from './routes/listener-gateway';
 import { RelayEvents } from './context/relay-events';
 import { RelayTally } from './relay-tally';
@@ -9,7 +8,6 @@ import { RelayAdmin } from './relay-admin';
 import { RelayService } from './relay.service';
 
 @Module({
-  imports: [KeysModule],
   providers: [
     { provide: APP_FILTER, useClass: PlainRequestFilter },
     { provide: RelayEvents, useFactory: () => new RelayEvents() },

@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FEATURE_EARLY_DATA, HEADER_FEATURES, HEADER_SPARE } from '@remoted/sdk/wire/protocol';
 import { hasFeature } from '@remoted/sdk/wire/features';
+import { KeyStoreUnavailableError } from '../keys/api-key';
 import type { KeyAuthenticator } from '../keys/key-authenticator';
 import type { KeyEnforcer } from './key-enforcer';
 import type { AuthThrottle } from '../keys/auth-throttle';
@@ -84,7 +85,15 @@ export class UpgradeRouter {
     if (retryAfterMs > 0) return replyThrottled(socket, Math.ceil(retryAfterMs / 1000));
     // Nothing is read while the key is looked up; the kernel holds what comes.
     socket.pause();
-    const key = await this.auth.authenticate(apiKeyOf(req), path);
+    let key;
+    try {
+      key = await this.auth.authenticate(apiKeyOf(req), path);
+    } catch (err) {
+      if (!(err instanceof KeyStoreUnavailableError)) throw err;
+      // Not the peer's fault: no failed authentication is counted, and the answer says to try again.
+      this.ctx.log.warn({ path, err: err.message }, 'a key could not be checked');
+      return replyError(socket, 'over_capacity', 'The relay cannot check keys right now; try again shortly.');
+    }
     if (socket.destroyed) return;
     stamp(times, 'key_checked');
     if (!key || key.role === 'admin') {

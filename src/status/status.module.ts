@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { ControlModule } from '../control/control.module';
-import { KeysModule } from '../keys/keys.module';
 import { RelayModule } from '../relay/relay.module';
 import { StatusService } from './status.service';
 
@@ -10,7 +9,7 @@ import { StatusService } from './status.service';
  * (the same stream gRPC Watch sends).
  */
 @Module({
-  imports: [KeysModule, RelayModule, ControlModule],
+  imports: [RelayModule, ControlModule],
   providers: [StatusService],
   exports: [StatusService],
 })

@@ -85,4 +85,36 @@ describe('loadConfig', () => {
     }
     expect(() => loadConfig({ argv: ['--config', configFile({ proxyProtocol: 1 })] })).toThrow(/proxyProtocol: 1 is not true or false/);
   });
+  describe('cluster mode', () => {
+    const secret = 's'.repeat(32);
+
+    it('is off unless a Redis URL is set', () => {
+      expect(loadConfig().cluster).toEqual({});
+    });
+
+    it('takes the Redis URL, node id and secret from the environment and flags', () => {
+      const config = loadConfig({ env: { REMOTED_REDIS_URL: 'redis://127.0.0.1:6379/0', REMOTED_CLUSTER_SECRET: secret }, argv: ['--node-id', 'relay-1.eu'] });
+      expect(config.cluster).toEqual({ redisUrl: 'redis://127.0.0.1:6379/0', nodeId: 'relay-1.eu', secret });
+    });
+
+    it('needs the cluster secret with a Redis URL, and says how to make one', () => {
+      expect(() => loadConfig({ argv: ['--redis-url', 'redis://127.0.0.1:6379'] })).toThrow(/--redis-url: cluster mode needs REMOTED_CLUSTER_SECRET .*openssl rand -hex 32/);
+    });
+
+    it('refuses a short secret, a URL that is not redis:// and a node id with other characters, echoing neither the secret nor the URL', () => {
+      let error: unknown;
+      try {
+        loadConfig({ env: { REMOTED_REDIS_URL: 'http://:hunter2@db:6379', REMOTED_CLUSTER_SECRET: 'tiny-secret', REMOTED_NODE_ID: 'node one' } });
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/REMOTED_REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+      expect(problems).toMatch(/REMOTED_CLUSTER_SECRET: a secret of 11 characters is too short; use at least 32/);
+      expect(problems).toMatch(/REMOTED_NODE_ID: must be 1 to 64 letters, digits/);
+      expect(problems).not.toContain('hunter2');
+      expect(problems).not.toContain('tiny-secret');
+    });
+  });
 });
