@@ -98,6 +98,13 @@ module.exports = {
       to: { path: '^src/(control|observability|status)/|^src/(app\\.module|create-relay-app|main)\\.ts$' },
     },
     {
+      name: 'cluster-plugs-into-the-directory-only',
+      comment: 'of the relay, cluster mode knows only the seam it implements (relay/context/route-directory) and the face it joins through is the app\'s to call.',
+      severity: 'error',
+      from: { path: '^src/cluster/' },
+      to: { path: '^src/relay/', pathNot: '^src/relay/context/route-directory\\.ts$' },
+    },
+    {
       name: 'sdk-stands-alone',
       comment: 'the SDK is its own package: it never imports the relay.',
       severity: 'error',

@@ -4,7 +4,8 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
-import { withNodeId } from './cluster/cluster-mode';
+import { nodeAddressOf, withNodeId } from './cluster/cluster-mode';
+import { RelayService } from './relay/relay.service';
 import { redactedUrl } from './cluster/redis-key-store';
 import { bindError } from './config/bind-error';
 import type { Config } from './config/config';
@@ -42,6 +43,9 @@ export async function createRelayApp(configured: Config, rootLogger: Logger, opt
   const logger = nodeId === undefined ? rootLogger : rootLogger.child({ node: nodeId });
   if (redisUrl !== undefined) {
     logger.info({ redis: redactedUrl(redisUrl), generatedNodeId }, generatedNodeId ? 'cluster mode; no REMOTED_NODE_ID was set, so this node has a new id for this start' : 'cluster mode');
+    if (config.tls.certFile !== undefined || config.proxyProtocol) {
+      logger.warn('cluster mode: the node-to-node hop speaks neither TLS nor the PROXY protocol yet, so a link whose dial-back lands on another node than its dialer fails on this relay port (docs/cluster.md)');
+    }
   }
   const app = await NestFactory.create(AppModule.register(config, logger), new RelayHttpAdapter({
     limits: config.limits,
@@ -62,6 +66,7 @@ export async function createRelayApp(configured: Config, rootLogger: Logger, opt
     await app.listen(config.port, config.host).catch((err: unknown) => {
       throw bindError(err, { portPath: 'port', hostPath: 'host', port: config.port, host: config.host });
     });
+    if (redisUrl !== undefined) await app.get(RelayService).joinCluster(nodeAddressOf(config, (app.getHttpServer().address() as AddressInfo).port));
     await app.get(ControlService).start();
     await app.get(MetricsService).start();
     await app.get(StatusService).start({ anyPort: options.statusOnAnyPort });

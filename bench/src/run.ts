@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the same client code against direct, baseline, remoted and
- * remoted_spares (link setup only), interleaved run by run, printed side by
- * side and written to bench/results.json.
+ * remoted_spares (link setup only), and the cluster targets
+ * (cluster-targets.ts), interleaved run by run, printed side by side and
+ * written to bench/results.json.
  * `--quick` runs smaller, fewer rounds (under two minutes); `--profile` also
  * writes the relay's CPU profile to bench/profiles/; `--stages` also times each
  * stage of link setup inside the relay (setup-stages.ts) and prints the p50s.
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { idleLinks, linksPerSecond, roundTrips, setupLatencies, throughput } from './scenarios';
 import { percentile, summarize, type Summary } from './stats';
 import type { StageSamples } from './setup-stages';
+import { startClusterTestbed } from './cluster-targets';
 import { startTestbed, type Target } from './targets';
 
 interface Plan {
@@ -84,6 +86,12 @@ async function runRound(plan: Plan, targets: Target[], samples: Samples, round: 
       process.stderr.write(`  round ${round + 1}/${plan.runs} ${target.name} done\n`);
       continue;
     }
+    if (target.scenarios === 'setup_throughput') {
+      record(samples, 'throughput_1_stream', target.name, (await throughput(target, plan.oneStreamBytes, 1)).mbPerS);
+      await runLinkSetup(plan, target, samples);
+      process.stderr.write(`  round ${round + 1}/${plan.runs} ${target.name} done\n`);
+      continue;
+    }
     const one = await throughput(target, plan.oneStreamBytes, 1);
     record(samples, 'throughput_1_stream', target.name, one.mbPerS);
     record(samples, 'cpu_per_gib', target.name, one.cpuPerGiB);
@@ -103,7 +111,7 @@ async function runRound(plan: Plan, targets: Target[], samples: Samples, round: 
 }
 
 function printTable(results: Record<string, Record<string, Summary>>, ratios: Record<string, number>): void {
-  const rows = [['scenario', 'unit', 'direct', 'baseline', 'remoted', 'remoted_spares', 'remoted_legacy', 'remoted/baseline', 'spares/baseline', 'legacy/baseline']];
+  const rows = [['scenario', 'unit', 'direct', 'baseline', 'remoted', 'remoted_spares', 'remoted_legacy', 'remoted_cluster', 'remoted_cluster_spares', 'remoted/baseline', 'spares/baseline', 'legacy/baseline']];
   const fmt = (s: Summary | undefined): string => (s ? `${round(s.median)} (${round(s.min)}-${round(s.max)})` : '-');
   const ratio = (key: string): string => (ratios[key] === undefined ? '-' : ratios[key].toFixed(2));
   for (const [scenario, byTarget] of Object.entries(results)) {
@@ -115,6 +123,8 @@ function printTable(results: Record<string, Record<string, Summary>>, ratios: Re
       fmt(byTarget.remoted),
       fmt(byTarget.remoted_spares),
       fmt(byTarget.remoted_legacy),
+      fmt(byTarget.remoted_cluster),
+      fmt(byTarget.remoted_cluster_spares),
       ratio(scenario),
       ratio(`${scenario}_spares`),
       ratio(`${scenario}_legacy`),
@@ -175,8 +185,15 @@ async function main(): Promise<void> {
   const testbed = await startTestbed(relayNodeArgs);
   const samples: Samples = {};
   const started = Date.now();
+  let hopFree: number | undefined;
   try {
-    for (let r = 0; r < plan.runs; r++) await runRound(plan, testbed.targets, samples, r);
+    const cluster = await startClusterTestbed(relayNodeArgs);
+    try {
+      for (let r = 0; r < plan.runs; r++) await runRound(plan, [...testbed.targets, ...cluster.targets], samples, r);
+      hopFree = await cluster.hopFreeShare();
+    } finally {
+      await cluster.stop();
+    }
   } finally {
     await testbed.stop();
   }
@@ -200,7 +217,20 @@ async function main(): Promise<void> {
     const legacy = results[key]?.remoted_legacy?.median;
     if (legacy !== undefined && baseline !== undefined) ratios[`${key}_legacy`] = legacy / baseline;
   }
+  // Cluster mode (issue 13): a link over the node-to-node hop against one node, and the share of hop-free links with spares behind a balancer.
+  const clusterRatio = (name: string, key: string, target: string, against: string): void => {
+    const value = results[key]?.[target]?.median;
+    const base = results[key]?.[against]?.median;
+    if (value !== undefined && base !== undefined) ratios[name] = value / base;
+  };
+  clusterRatio('cluster_setup_p50', 'setup_p50', 'remoted_cluster', 'remoted');
+  clusterRatio('cluster_throughput_1_stream', 'throughput_1_stream', 'remoted_cluster', 'remoted');
+  clusterRatio('cluster_links_per_s', 'links_per_s', 'remoted_cluster', 'remoted');
+  clusterRatio('cluster_setup_p50_spares', 'setup_p50', 'remoted_cluster_spares', 'remoted_spares');
+  if (hopFree !== undefined) ratios.cluster_hop_free = hopFree;
   printTable(results, ratios);
+  const clusterLines = ['cluster_setup_p50', 'cluster_throughput_1_stream', 'cluster_links_per_s', 'cluster_setup_p50_spares', 'cluster_hop_free'].filter((name) => ratios[name] !== undefined);
+  if (clusterLines.length > 0) process.stdout.write(`\ncluster: ${clusterLines.map((name) => `${name} ${ratios[name].toFixed(2)}`).join(', ')}\n`);
   const stages = traceStages ? stageSummaries(stagesFile) : undefined;
   if (stages) printStages(stages);
   const out = join(__dirname, '..', 'results.json');

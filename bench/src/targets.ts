@@ -20,8 +20,8 @@ export const BENCH_SPARES = 64;
 
 export interface Target {
   name: string;
-  /** `links`: only the link setup scenarios (setup latency, links per second). */
-  scenarios: 'all' | 'links';
+  /** `links`: only the link setup scenarios (setup latency, links per second); `setup_throughput`: those and one stream's throughput. */
+  scenarios: 'all' | 'links' | 'setup_throughput';
   /** The relay process whose RSS and CPU are measured, if any. */
   relayPid: number | undefined;
   connect(route: Route): Promise<Socket>;

@@ -1,10 +1,18 @@
 /**
  * What cluster mode plugs into the house: the key store on Redis in place of
- * the SQLite file, and this node's id in its config and logs.
+ * the SQLite file, the relay's route directory, and this node's id and
+ * address.
  */
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
+import { CONFIG } from '../config/config.constants';
+import { ConfigError } from '../config/load-config';
+import { LOGGER } from '../logging/logging.constants';
+import { ROUTE_DIRECTORY } from '../relay/context/route-directory';
+import { ClusterDirectory } from './cluster-directory';
 import type { KeyStoreOpener } from '../keys/keys.module';
 import { RedisKeyStore } from './redis-key-store';
 
@@ -22,3 +30,37 @@ export const openRedisKeyStore: KeyStoreOpener = async (config: Config, log: Log
   return RedisKeyStore.open(redisUrl, { log });
 };
 
+
+/** The directory of routes and dials, shared by the nodes: what the relay sees of the other nodes. */
+@Global()
+@Module({})
+export class ClusterModule {
+  static register(): DynamicModule {
+    return {
+      module: ClusterModule,
+      providers: [
+        {
+          provide: ROUTE_DIRECTORY,
+          inject: [CONFIG, LOGGER],
+          useFactory: (config: Config, log: Logger): Promise<ClusterDirectory> => {
+            const { redisUrl, nodeId, secret, leaseMs } = config.cluster;
+            // withNodeId and loadConfig see to these in cluster mode; this module is registered only then.
+            if (redisUrl === undefined || nodeId === undefined || secret === undefined) throw new Error('cluster mode needs REMOTED_REDIS_URL, a node id and REMOTED_CLUSTER_SECRET');
+            return ClusterDirectory.open({ redisUrl, nodeId, secret, leaseMs, log });
+          },
+        },
+      ],
+      exports: [ROUTE_DIRECTORY],
+    };
+  }
+}
+
+/** Where the other nodes reach this one: REMOTED_NODE_ADDRESS, or the relay's own host and port. */
+export function nodeAddressOf(config: Config, port: number): string {
+  if (config.cluster.nodeAddress !== undefined) return config.cluster.nodeAddress;
+  const { host } = config;
+  if (host === '0.0.0.0' || host === '::' || host === '') {
+    throw new ConfigError([`REMOTED_NODE_ADDRESS (--node-address): needed in cluster mode when the relay binds every address (${host === '' ? 'no host' : host}); set the address the other nodes reach this one at, e.g. 10.0.0.11:${port}`]);
+  }
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -136,6 +136,10 @@ export interface ClusterConfig {
   nodeId?: string;
   /** Shared by every node: authenticates the nodes to each other on the node-to-node hop. */
   secret?: string;
+  /** host:port at which the other nodes reach this node's relay port; unset: the relay's host and port. */
+  nodeAddress?: string;
+  /** How long a listener's route lease lasts unrenewed: a dead node's paths are free after it. */
+  leaseMs: number;
 }
 
 export interface TlsFiles {
@@ -194,5 +198,5 @@ export const DEFAULT_CONFIG: Config = {
   proxyProtocol: false,
   metrics: { host: '127.0.0.1' },
   status: { host: '127.0.0.1', port: 37793 },
-  cluster: {},
+  cluster: { leaseMs: 10_000 },
 };

@@ -34,6 +34,7 @@ const ROUTE_REASONS: Record<RouteCloseReason, ProtoRouteCloseReason> = {
   forced: ProtoRouteCloseReason.FORCED,
   closed_for_good: ProtoRouteCloseReason.CLOSED_FOR_GOOD,
   replaced: ProtoRouteCloseReason.REPLACED,
+  lease_lost: ProtoRouteCloseReason.LEASE_LOST,
   key_revoked: ProtoRouteCloseReason.KEY_REVOKED,
   key_expired: ProtoRouteCloseReason.KEY_EXPIRED,
   key_out_of_scope: ProtoRouteCloseReason.KEY_OUT_OF_SCOPE,

@@ -1,6 +1,7 @@
 /**
  * Plain GETs on the relay port for operators: /healthz (the process answers),
- * /readyz (key store answering, relay port listening), and /metrics for a bearer
+ * /readyz (key store answering, relay port listening, and in cluster mode
+ * route leases renewed), and /metrics for a bearer
  * of the metrics token (wrong tokens count as failed authentications of the
  * relay port). Other plain requests are the relay's PlainRequestFilter's.
  */
@@ -33,8 +34,10 @@ export class HealthController {
 
   @Get('readyz')
   readyz(@Res() res: ServerResponse): void {
-    const checks = { keyStore: this.store.isReady(), listening: this.relay.isAccepting };
-    const ready = checks.keyStore && checks.listening;
+    const routes = this.relay.takesListeners;
+    // `routes` only in cluster mode, where a node that cannot renew its route leases takes no listener.
+    const checks = { keyStore: this.store.isReady(), listening: this.relay.isAccepting, ...(routes === undefined ? {} : { routes }) };
+    const ready = checks.keyStore && checks.listening && routes !== false;
     sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks });
   }
 

@@ -93,6 +93,13 @@ export class RelayMetrics {
       () => tally.dialOutcomes,
     );
     tallyCounter(registers, 'remoted_links_closed_total', 'Links closed, by reason.', 'reason', () => tally.linksClosed);
+    tallyCounter(
+      registers,
+      'remoted_links_opened_by_via_total',
+      'Links opened, by how the listener\'s side came: dialback, spare, hop (cluster mode: over the node-to-node hop), relayed (this node carried a dial-back to the dialer\'s node).',
+      'via',
+      () => tally.linksByVia,
+    );
     new Counter({
       name: 'remoted_refusals_total',
       help: 'Requests refused, by HTTP status and error code (timeout: a dialer answered 504).',

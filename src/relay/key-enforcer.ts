@@ -129,7 +129,8 @@ export class KeyEnforcer implements KeyCheck {
    * Closes, in this order, what the key holds on paths it lost: links first
    * (once the listener is gone nothing new can join them), then listeners (their
    * spares are answered and the dialers told of them go elsewhere or get 502),
-   * then its own waiting dials (403).
+   * then spares still held for its listeners on other nodes, then its own
+   * waiting dials (403).
    */
   private closeLost(key: ApiKey, options: KeyChangeOptions): SeveredCounts {
     const now = this.ctx.now();
@@ -153,6 +154,8 @@ export class KeyEnforcer implements KeyCheck {
       listener.close(loss);
       closedRoutes++;
     }
+    // Spares whose listener is on another node (cluster mode) are not closed with a listener here.
+    for (const spare of this.ctx.spares.removeWhere((held) => held.keyId === key.id && lossOn(held.path) !== undefined)) spare.answerListenerGone();
     for (const dialer of [...this.ctx.dialers.all()]) {
       if (dialer.key.id === key.id && lossOn(dialer.path)) endWaitingDialer(this.ctx, dialer, 'key_severed');
     }

@@ -81,6 +81,8 @@ export interface RelayPortState {
   readonly spareCount: number;
   /** Listening and not shutting down. */
   readonly isAccepting: boolean;
+  /** Cluster mode: the node renewed its route leases lately and takes new listeners; undefined on a single node. */
+  readonly takesListeners: boolean | undefined;
   /** Ms before this request's address may try a secret again (0: now); the relay port's table. */
   authRetryAfterMs(req: IncomingMessage): number;
   recordAuthFailure(req: IncomingMessage, path: string): void;
@@ -202,6 +204,11 @@ export class RelayAdmin implements KeyHoldings {
   /** What /readyz reports for the data plane. */
   get isAccepting(): boolean {
     return this.port.isAccepting;
+  }
+
+  /** What /readyz reports for the cluster's route directory: false while this node cannot renew its leases; undefined on a single node. */
+  get takesListeners(): boolean | undefined {
+    return this.port.takesListeners;
   }
 
   /** A secret on the relay port (the metrics token) is throttled with its key failures. */

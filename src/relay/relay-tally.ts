@@ -23,6 +23,8 @@ export class RelayTally {
   /** 503s, by the limit reached. */
   readonly capacityRefusals = new Map<string, number>();
   slowDialbacks = 0;
+  /** Links opened, by how the listener's side came (relay-events.ts LinkVia): in cluster mode, `hop` against the rest is the share of links that needed a hop. */
+  readonly linksByVia = new Map<string, number>();
   /** Bytes of links that have closed; open links are read from the link table. */
   closedBytesToListeners = 0;
   closedBytesToDialers = 0;
@@ -32,9 +34,11 @@ export class RelayTally {
     this.unsubscribe = subscribe(events, {
       'route:open': () => void this.routesOpened++,
       'route:close': () => void this.routesClosed++,
-      'link:open': () => {
+      'link:open': (link: RelayEventMap['link:open'][0]) => {
         this.linksOpened++;
-        add(this.dialOutcomes, 'linked');
+        add(this.linksByVia, link.via);
+        // A relayed half belongs to a dial that waited on another node: that node counts its outcome.
+        if (link.via !== 'relayed') add(this.dialOutcomes, 'linked');
       },
       'link:close': (link: RelayEventMap['link:close'][0]) => {
         add(this.linksClosed, link.reason);

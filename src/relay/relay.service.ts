@@ -6,7 +6,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Server as TlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
@@ -32,6 +32,7 @@ import { ListenerAcceptor } from './routes/listener-acceptor';
 import { ListenerGateway } from './routes/listener-gateway';
 import { reportRefusalsTo } from './port/refusal-reporting';
 import { RelayEvents } from './context/relay-events';
+import { type DirectoryHost, ROUTE_DIRECTORY, type RouteDirectory } from './context/route-directory';
 import { RelaySweeper } from './relay-sweeper';
 import { SocketTracker } from './port/socket-tracker';
 import { SplicePool } from './links/offload/splice-pool';
@@ -63,6 +64,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
   private tlsWatcher: TlsFileWatcher | undefined;
   private closing = false;
   private unwatchKeys: (() => void) | undefined;
+  private readonly offers: DialOffers;
 
   constructor(
     @Inject(CONFIG) config: Config,
@@ -72,6 +74,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(LOGGER) private readonly log: Logger,
     private readonly adapterHost: HttpAdapterHost,
     gateway: ListenerGateway,
+    @Optional() @Inject(ROUTE_DIRECTORY) private readonly directory?: RouteDirectory,
   ) {
     const splice = config.spliceWorkers > 0 ? new SplicePool({ log }) : undefined;
     this.ctx = {
@@ -79,6 +82,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
       events,
       log,
       now: Date.now,
+      directory,
       listeners: new ListenerTable(),
       dialers: new WaitingDialerTable(),
       spares: new SparePool(),
@@ -86,6 +90,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
       splice,
     };
     const offers = new DialOffers(this.ctx);
+    this.offers = offers;
     this.acceptor = new ListenerAcceptor(this.ctx, this.ctx.listeners, gateway, offers);
     this.keys = new KeyEnforcer(this.ctx);
     this.throttle = new AuthThrottle({
@@ -111,6 +116,27 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     // Every update and revocation, whoever makes it: what the key may no longer hold is closed at once.
     this.unwatchKeys = this.keyStore.onChange((change) => this.keys.apply(change.key, { keepLinks: change.keepLinks }));
     this.watchTlsFiles();
+  }
+
+  /**
+   * Cluster mode: joins the cluster once the relay port listens, at the
+   * address the other nodes reach it by. A single node has nothing to join.
+   */
+  async joinCluster(nodeAddress: string): Promise<void> {
+    const { directory } = this;
+    if (!directory) return;
+    const { listeners } = this.ctx;
+    const host: DirectoryHost = {
+      heldListeners: () => [...listeners.all()].map((listener) => ({ path: listener.path, listenerId: listener.id, state: listener.state === 'active' ? 'active' : 'draining' })),
+      closeListener: (listenerId, reason) => listeners.find(listenerId)?.close(reason),
+      offer: (offer) => this.offers.offerFromElsewhere(offer),
+    };
+    await directory.start(host, nodeAddress);
+  }
+
+  /** Cluster mode: whether this node takes new listeners (it renewed its route leases lately). */
+  get takesListeners(): boolean | undefined {
+    return this.directory?.takesListeners;
   }
 
   heldBy(keyId: string): HeldCounts {
@@ -220,6 +246,8 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     this.tracker.destroyAll();
     // After the links: a worker that still had any would close them as errors.
     this.ctx.splice?.close();
+    // After the listeners: their leases are released first, so their paths are free at once for another node.
+    await this.directory?.stop();
     this.server?.off('upgrade', this.router.handle);
   }
 

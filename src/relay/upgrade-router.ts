@@ -19,6 +19,7 @@ import type { LinkBroker } from './dials/link-broker';
 import type { ListenerAcceptor } from './routes/listener-acceptor';
 import { reportRefusalsTo } from './port/refusal-reporting';
 import type { RelayContext } from './context/relay-context';
+import { HOP_HEADER } from './context/route-directory';
 import { type SetupTimes, stamp, startSetupTimes } from './context/setup-trace';
 import type { SocketTracker } from './port/socket-tracker';
 import type { SpareAcceptor } from './dials/spare-acceptor';
@@ -83,6 +84,7 @@ export class UpgradeRouter {
     const client = this.proxies.resolve(req);
     const retryAfterMs = this.throttle.retryAfterMs(client.ip, this.ctx.now());
     if (retryAfterMs > 0) return replyThrottled(socket, Math.ceil(retryAfterMs / 1000));
+    if (req.headers[HOP_HEADER] !== undefined) return this.routeHop(req, socket, head, path, client.ip, times);
     // Nothing is read while the key is looked up; the kernel holds what comes.
     socket.pause();
     let key;
@@ -136,6 +138,26 @@ export class UpgradeRouter {
     }
     if (key.role === 'client') return this.broker.dial(call);
     return this.broker.dialBack(call);
+  }
+
+  /**
+   * Cluster mode: another node's dial-back for a dialer waiting here
+   * (docs/protocol.md, between the nodes). No key: the HMAC of the cluster
+   * secret in the hop header is the credential, and a wrong one counts as a
+   * failed authentication like a wrong key.
+   */
+  private routeHop(req: IncomingMessage, socket: Socket, head: Buffer, path: string, ip: string, times: SetupTimes | undefined): void {
+    const webRoute = parseWebRouteRequest(req);
+    const hop = this.ctx.directory && webRoute.ok ? this.ctx.directory.verifyHop(req.headers, path, webRoute.id) : undefined;
+    if (!hop || !webRoute.ok) {
+      this.throttle.recordFailure(ip, this.ctx.now());
+      this.ctx.events.emit('auth:failed', { address: ip, path });
+      return replyError(socket, 'invalid_missing_apikey');
+    }
+    this.broker.hopArrived(
+      { socket, head, path, address: `node ${hop.fromNodeId}`, id: webRoute.id, requestedTimeoutSeconds: webRoute.requestedTimeoutSeconds, holdsBytesAfter101: false, times },
+      hop.listenerKeyId,
+    );
   }
 }
 

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config';
 import type { RelayEvents } from './relay-events';
+import type { RouteDirectory } from './route-directory';
 
 export interface RelayContext {
   readonly config: Config;
@@ -13,4 +14,6 @@ export interface RelayContext {
   readonly log: Logger;
   /** Epoch ms; tests may pass their own clock. */
   now(): number;
+  /** Cluster mode: where the other nodes' listeners and dialers are. A single node has none. */
+  readonly directory?: RouteDirectory;
 }

@@ -37,7 +37,10 @@ export interface LinkSnapshot {
  * `replaced`: a new listener with the same key took the path over (takeover policy).
  * `key_revoked`, `key_expired`, `key_out_of_scope`: its key no longer holds the path (key-enforcer.ts).
  */
-export type RouteCloseReason = 'listener_closed' | 'ping_timeout' | 'error' | 'shutdown' | 'forced' | 'closed_for_good' | 'replaced' | KeyLossCode;
+export type LinkVia = 'dialback' | 'spare' | 'hop' | 'relayed';
+
+/** `lease_lost`: cluster mode, the node lost the route's lease in Redis (route-directory.ts). */
+export type RouteCloseReason = 'listener_closed' | 'ping_timeout' | 'error' | 'shutdown' | 'forced' | 'closed_for_good' | 'replaced' | 'lease_lost' | KeyLossCode;
 /** `key_*`: the key of either side no longer holds the link's path (key-enforcer.ts). */
 export type LinkCloseReason = 'closed' | 'error' | 'idle_timeout' | 'shutdown' | 'forced' | KeyLossCode;
 /**
@@ -69,7 +72,13 @@ export interface RelayEventMap {
   /** A pool member did not dial back in time and the dial was offered to another (listenerId: the slow one). */
   'dialback:slow': [{ path: string; listenerId: string }];
   /** handshakeMs: from the dial's arrival to both 101s. */
-  'link:open': [LinkSnapshot & { handshakeMs: number }];
+  /**
+   * `via`: how the listener's side came: a dial-back, a spare, or (cluster
+   * mode) `hop`, a dial-back taken by another node and carried here over the
+   * node-to-node hop; `relayed` is that other node's half (it holds the
+   * dial-back and the hop, and no dialer).
+   */
+  'link:open': [LinkSnapshot & { handshakeMs: number; via: LinkVia }];
   'link:close': [LinkSnapshot & { reason: LinkCloseReason }];
   'dialer:end': [{ path: string; dialerAddress: string; reason: DialerEndReason }];
   /** Every refusal the relay writes (http-reply.ts emits it, for sockets it took over). */

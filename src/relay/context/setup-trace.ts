@@ -7,6 +7,7 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
+import type { LinkVia } from './relay-events';
 
 export const LINK_SETUP_CHANNEL = 'remoted:link:setup';
 
@@ -37,7 +38,7 @@ export type SetupTimes = Partial<Record<SetupStage, bigint>>;
 export interface LinkSetupMessage {
   linkId: string;
   path: string;
-  via: 'spare' | 'dialback';
+  via: LinkVia;
   times: SetupTimes;
 }
 

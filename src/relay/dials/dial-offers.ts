@@ -5,6 +5,7 @@
  */
 import { endWaitingDialer } from './end-waiting-dialer';
 import type { DialsContext } from './dials-context';
+import type { RemoteDialOffer } from '../context/route-directory';
 import type { DialsOfListener } from '../routes/listener-acceptor';
 import { pickListener } from '../routes/route-admission';
 import type { RouteListener } from '../routes/listener-table';
@@ -68,6 +69,19 @@ export class DialOffers implements DialsOfListener {
     const next = pickListener(this.ctx.listeners.on(listener.path), dialer.tried, false);
     if (next && this.offer(dialer, next)) return;
     endWaitingDialer(this.ctx, dialer, 'refused', reason);
+  }
+
+  /**
+   * Cluster mode: a dialer waits on another node for a listener of this one.
+   * The listener is told as for a local dialer; its dial-back lands on any
+   * node and finds the dialer through the directory. A listener gone or
+   * draining since is told nothing: the dialer's own deadline answers it.
+   */
+  offerFromElsewhere(offer: RemoteDialOffer): void {
+    const listener = this.ctx.listeners.find(offer.listenerId);
+    if (!listener || listener.state !== 'active' || listener.path !== offer.path) return;
+    listener.markOffered(this.nextOrder());
+    listener.notify({ ipaddr: offer.ipaddr, id: offer.id, timeout: offer.timeout });
   }
 
   spareCount(listenerId: string): number {

@@ -13,6 +13,7 @@ import { replyError, spareSwitchingAnswer, switchingAnswer } from '../port/http-
 import { Link } from '../links/link';
 import type { DialOffers } from './dial-offers';
 import type { DialsContext } from './dials-context';
+import type { RouteDirectory } from '../context/route-directory';
 import type { LinkCloseReason } from '../context/relay-events';
 import { pickListener } from '../routes/route-admission';
 import { joinDialback, type LinkSetupMessage, publishSetup, type SetupTimes, stamp } from '../context/setup-trace';
@@ -109,19 +110,12 @@ export class LinkBroker {
     }
     const listener = pickListener(onPath);
     if (!listener) {
+      // Cluster mode: a path with no listener here may have one on another node.
+      if (onPath.length === 0 && this.ctx.directory) return void this.dialElsewhere(call, this.ctx.directory);
       const message = onPath.length > 0 ? 'Every listener on this path is draining.' : undefined;
       return replyError(socket, 'missing_destination', message);
     }
-    if (head.length > config.limits.maxPreLinkBytes) {
-      events.emit('capacity:reached', { limit: 'pre_link_bytes', path });
-      return replyError(socket, 'over_capacity', 'Too many bytes were sent before the link was made.');
-    }
-    const limits = keyLimitsOf(key, config.limits);
-    if (this.linksPerKey.of(key.id) >= limits.maxLinks) {
-      this.ctx.log.warn({ key: key.id, route: path, limit: limits.maxLinks }, 'links per key limit reached');
-      events.emit('capacity:reached', { limit: 'links_per_key', path });
-      return replyError(socket, 'over_capacity', 'This key has too many open links.');
-    }
+    if (!this.admitsDial(call)) return;
     const timeoutSeconds = effectiveTimeoutSeconds(config.defaultTimeoutSeconds, call.requestedTimeoutSeconds);
     const spare = this.ctx.spares.take(listener.id);
     if (spare) {
@@ -129,36 +123,132 @@ export class LinkBroker {
       stamp(call.times, 'chosen');
       return this.linkToSpare(call, timeoutSeconds, spare);
     }
+    const dialer = this.hold(call, timeoutSeconds);
+    if (!dialer) return;
+    stamp(call.times, 'chosen');
+    const { directory } = this.ctx;
+    if (!directory) {
+      if (!this.offers.offer(dialer, listener)) this.offers.offerElsewhereOrEnd(dialer);
+      return;
+    }
+    // Cluster mode: the listener's dial-back may land on another node, which must find this one; the
+    // listener is told once Redis has the record, so that no dial-back can arrive before it.
+    void directory.dialWaits(path, id, dialer.deadlineMs - this.ctx.now()).then(() => {
+      if (dialer.isEnded) return;
+      if (!this.offers.offer(dialer, listener)) this.offers.offerElsewhereOrEnd(dialer);
+    });
+  }
 
+  /** The dial's own limits (bytes sent early, links of its key); false when it was answered. */
+  private admitsDial(call: WebRouteCall): boolean {
+    const { config, events } = this.ctx;
+    const { socket, head, key, path } = call;
+    if (head.length > config.limits.maxPreLinkBytes) {
+      events.emit('capacity:reached', { limit: 'pre_link_bytes', path });
+      replyError(socket, 'over_capacity', 'Too many bytes were sent before the link was made.');
+      return false;
+    }
+    const limits = keyLimitsOf(key, config.limits);
+    if (this.linksPerKey.of(key.id) >= limits.maxLinks) {
+      this.ctx.log.warn({ key: key.id, route: path, limit: limits.maxLinks }, 'links per key limit reached');
+      events.emit('capacity:reached', { limit: 'links_per_key', path });
+      replyError(socket, 'over_capacity', 'This key has too many open links.');
+      return false;
+    }
+    return true;
+  }
+
+  /** Holds the dialer until a dial-back; undefined when a limit answered it. */
+  private hold(call: WebRouteCall, timeoutSeconds: number): WaitingDialer | undefined {
+    const { dialers, config, events } = this.ctx;
+    const { socket, head, key, path, id } = call;
     // The wait is bounded by the relay's default, not the dialer's own timeout,
     // so no dialer holds a waiting slot for longer (as the original).
     const deadlineMs = this.ctx.now() + config.defaultTimeoutSeconds * 1000;
+    const limits = keyLimitsOf(key, config.limits);
     if (dialers.countOf(key.id) >= limits.maxWaitingDialers) {
       this.ctx.log.warn({ key: key.id, route: path, limit: limits.maxWaitingDialers }, 'waiting dialers per key limit reached');
       events.emit('capacity:reached', { limit: 'waiting_dialers_per_key', path });
-      return replyError(socket, 'over_capacity', `This key has ${limits.maxWaitingDialers} dials waiting already.`);
+      replyError(socket, 'over_capacity', `This key has ${limits.maxWaitingDialers} dials waiting already.`);
+      return undefined;
     }
     const dialer = new WaitingDialer(path, id, socket, head, key, call.address, timeoutSeconds, deadlineMs, call.holdsBytesAfter101, call.times);
     const added = dialers.add(dialer, config.limits.maxWaitingDialersPerRoute);
     if (added === 'route_full') {
       this.ctx.log.warn({ route: path, limit: config.limits.maxWaitingDialersPerRoute }, 'waiting dialers per route limit reached');
       events.emit('capacity:reached', { limit: 'waiting_dialers_per_route', path });
-      return replyError(socket, 'over_capacity', 'Too many dialers are waiting on this path.');
+      replyError(socket, 'over_capacity', 'Too many dialers are waiting on this path.');
+      return undefined;
     }
-    if (added === 'duplicate_id') return replyError(socket, 'invalid_request', 'A dialer with this WebRoute-ID is already waiting.');
-
+    if (added === 'duplicate_id') {
+      replyError(socket, 'invalid_request', 'A dialer with this WebRoute-ID is already waiting.');
+      return undefined;
+    }
     dialer.watchClose(this.onWaitingDialerClosed);
-    if (!this.offers.offer(dialer, listener)) this.offers.offerElsewhereOrEnd(dialer);
+    return dialer;
+  }
+
+  /**
+   * Cluster mode, a path whose listeners are all on other nodes: the dialer
+   * waits here, and the listener's node is asked to tell its listener. Its
+   * dial-back lands wherever the balancer sends it: here (a local link), or
+   * on another node, which hops to this one (dialBackElsewhere there,
+   * hopArrived here).
+   */
+  private async dialElsewhere(call: WebRouteCall, directory: RouteDirectory): Promise<void> {
+    const { socket, path, id } = call;
+    // A spare held here for a listener on another node links at once: no hop, no Redis operation.
+    if (this.ctx.spares.countOnPath(path) > 0) {
+      if (!this.admitsDial(call)) return;
+      const spare = this.ctx.spares.takeOnPath(path);
+      if (spare) {
+        stamp(call.times, 'chosen');
+        return this.linkToSpare(call, effectiveTimeoutSeconds(this.ctx.config.defaultTimeoutSeconds, call.requestedTimeoutSeconds), spare);
+      }
+    }
+    const elsewhere = await directory.listenersElsewhere(path);
+    if (socket.destroyed) return;
+    // Spread over a pool's members; each node keeps its own link counts, so no choice here is better informed.
+    const target = elsewhere.length > 0 ? elsewhere[Math.floor(Math.random() * elsewhere.length)] : undefined;
+    if (!target) return replyError(socket, 'missing_destination');
+    if (!this.admitsDial(call)) return;
+    const timeoutSeconds = effectiveTimeoutSeconds(this.ctx.config.defaultTimeoutSeconds, call.requestedTimeoutSeconds);
+    const dialer = this.hold(call, timeoutSeconds);
+    if (!dialer) return;
+    dialer.offeredTo(target.listenerId, target.keyId);
     stamp(call.times, 'chosen');
+    await directory.dialWaits(path, id, dialer.deadlineMs - this.ctx.now());
+    if (dialer.isEnded) return;
+    const sent = await directory.offer(target, { path, listenerId: target.listenerId, id, ipaddr: dialer.address, timeout: dialer.timeoutSeconds, dialerNodeId: directory.nodeId });
+    if (!sent) endWaitingDialer(this.ctx, dialer, 'listener_gone');
   }
 
   /** The listener dials back with the id it was told: link the two. */
   dialBack(call: WebRouteCall): void {
+    const { socket, key, path, id } = call;
+    const dialer = this.ctx.dialers.find(path, id);
+    // Cluster mode: the dialer may wait on another node.
+    if (!dialer && this.ctx.directory) return void this.dialBackElsewhere(call, this.ctx.directory);
+    this.linkWaitingDialer(call, key.id, 'dialback');
+  }
+
+  /**
+   * Cluster mode: another node took a dial-back for a dialer waiting here
+   * and hops to this node with it (cluster/node-hop.ts). That node checked
+   * the listener's key; the hop names it, so the same rule as for a local
+   * dial-back holds.
+   */
+  hopArrived(call: Omit<WebRouteCall, 'key'>, listenerKeyId: string): void {
+    this.linkWaitingDialer(call, listenerKeyId, 'hop');
+  }
+
+  /** Links the dialer waiting with the call's id to the call's socket: a dial-back, or a hop carrying one. */
+  private linkWaitingDialer(call: Omit<WebRouteCall, 'key'>, listenerKeyId: string, via: 'dialback' | 'hop'): void {
     const { dialers, config } = this.ctx;
-    const { socket, head, key, path, id } = call;
+    const { socket, head, path, id } = call;
     const dialer = dialers.find(path, id);
     // Another server key must not be able to take a link it was not told of.
-    if (!dialer || dialer.listenerKeyId !== key.id) return replyNoDialer(socket);
+    if (!dialer || dialer.listenerKeyId !== listenerKeyId) return replyNoDialer(socket);
     // The dialer's key may have expired or lost the path while it waited: it is answered 403, not linked.
     if (!this.keys.holds(dialer.key.id, path)) {
       this.keys.enforce(dialer.key.id);
@@ -177,14 +267,54 @@ export class LinkBroker {
       path,
       listenerId: dialer.listenerId,
       dialerKeyId: dialer.key.id,
-      listenerKeyId: key.id,
+      listenerKeyId,
       dialerAddress: dialer.address,
       dialer: { socket: dialer.socket, answer, head: dialerHead, holdsBytesAfter101: dialer.holdsBytesAfter101 },
       listener: { socket, answer, head, holdsBytesAfter101: call.holdsBytesAfter101 },
       idleTimeoutMs: Math.min(dialer.timeoutSeconds, listenerSeconds) * 1000,
       dialedAtMs: dialer.since.getTime(),
-      via: 'dialback',
+      via,
       times: joinDialback(dialer.times, call.times),
+    });
+  }
+
+  /**
+   * Cluster mode, a dial-back for a dialer waiting on another node: this
+   * node opens the one hop to that node, which links the hop to its dialer,
+   * and links the dial-back to the hop here. The dialer's node holds the
+   * dialer's link (its key, its counts); this one holds the listener's side.
+   */
+  private async dialBackElsewhere(call: WebRouteCall, directory: RouteDirectory): Promise<void> {
+    const { socket, head, key, path, id } = call;
+    const nodeId = await directory.whereDialWaits(path, id);
+    if (socket.destroyed) return;
+    if (nodeId === undefined) return replyNoDialer(socket);
+    if (head.length > this.ctx.config.limits.maxPreLinkBytes) {
+      this.ctx.events.emit('capacity:reached', { limit: 'pre_link_bytes', path });
+      return replyError(socket, 'over_capacity', 'Too many bytes were sent before the link was made.');
+    }
+    let hop: { socket: Socket; head: Buffer };
+    try {
+      hop = await directory.openHop(nodeId, { path, id, listenerKeyId: key.id, fromNodeId: directory.nodeId });
+    } catch (err) {
+      this.ctx.log.warn({ route: path, node: nodeId, err: err instanceof Error ? err.message : String(err) }, 'hop to the dialer\'s node failed');
+      return replyNoDialer(socket);
+    }
+    if (socket.destroyed) return void hop.socket.destroy();
+    const seconds = effectiveTimeoutSeconds(this.ctx.config.defaultTimeoutSeconds, call.requestedTimeoutSeconds);
+    this.link({
+      path,
+      listenerId: '',
+      dialerKeyId: '',
+      listenerKeyId: key.id,
+      dialerAddress: `node ${nodeId}`,
+      // The hop already has its 101 (from the dialer's node): nothing to answer it, and what came after that 101 is the dialer's.
+      dialer: { socket: hop.socket, answer: '', head: hop.head, holdsBytesAfter101: false },
+      listener: { socket, answer: switchingAnswer(id), head, holdsBytesAfter101: call.holdsBytesAfter101 },
+      idleTimeoutMs: seconds * 1000,
+      dialedAtMs: this.ctx.now(),
+      via: 'relayed',
+      times: call.times,
     });
   }
 
@@ -239,7 +369,7 @@ export class LinkBroker {
     stamp(pair.times, 'started');
     // Guarded: thousands of links a second would each build the line's fields for a level that is off.
     if (this.ctx.log.isLevelEnabled('info')) this.ctx.log.info({ link: link.id, route: pair.path, dialer: pair.dialerAddress }, 'link opened');
-    this.ctx.events.emit('link:open', { ...link.snapshot(), handshakeMs: this.ctx.now() - pair.dialedAtMs });
+    this.ctx.events.emit('link:open', { ...link.snapshot(), handshakeMs: this.ctx.now() - pair.dialedAtMs, via: pair.via });
     if (pair.times) {
       stamp(pair.times, 'announced');
       publishSetup({ linkId: link.id, path: pair.path, via: pair.via, times: pair.times });

@@ -44,6 +44,29 @@ export class SparePool {
     return true;
   }
 
+  /**
+   * Takes the oldest spare of any listener on the path (cluster mode: spares
+   * this node holds for listeners on other nodes, which a dial here can take
+   * with no hop and no Redis operation).
+   */
+  takeOnPath(path: string): SpareDialback | undefined {
+    if (!this.perPath.has(path)) return undefined;
+    for (const list of this.byListener.values()) {
+      if (list[0].path !== path) continue;
+      const spare = list[0];
+      this.remove(spare);
+      return spare;
+    }
+    return undefined;
+  }
+
+  /** Removes and returns the spares the test picks (a key's, when it lost their path). */
+  removeWhere(test: (spare: SpareDialback) => boolean): SpareDialback[] {
+    const picked = [...this.byListener.values()].flat().filter(test);
+    for (const spare of picked) this.remove(spare);
+    return picked;
+  }
+
   /** Removes and returns all spares of a listener. */
   removeListener(listenerId: string): SpareDialback[] {
     const list = [...(this.byListener.get(listenerId) ?? [])];

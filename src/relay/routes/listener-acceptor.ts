@@ -11,6 +11,7 @@ import {
 import { hasFeature } from '@remoted/sdk/wire/features';
 import { encodeListenerGrant } from '@remoted/sdk/wire/listener-grant';
 import type { ApiKey } from '../../keys/api-key';
+import type { RoutePolicy } from '../../keys/route-policy';
 import { keyLimitsOf } from '../../keys/key-limits';
 import type { RelayContext } from '../context/relay-context';
 import { type RouteCloseReason, routeSnapshotOf } from '../context/relay-events';
@@ -62,6 +63,34 @@ export class ListenerAcceptor {
       return replyError(socket, 'over_capacity', `This key has its ${maxRoutes} routes open already.`);
     }
     const id = `lsn_${randomToken(16)}`;
+    const directory = this.ctx.directory;
+    if (!directory) return this.open(req, socket, head, { id, key, path, address, policy }, admission.replaces);
+    // Cluster mode: the policy holds across the nodes, by a lease in Redis (cluster/route-leases.ts).
+    if (!directory.takesListeners) return replyError(socket, 'over_capacity', 'This relay node cannot reach the cluster\'s Redis; try again (another node may take it).');
+    directory.claim({ path, listenerId: id, keyId: key.id, policy, poolSize: key.poolSize ?? config.routes.poolSize }).then(
+      (claim) => {
+        if (socket.destroyed) {
+          if (claim.admitted) directory.release(path, id);
+          return;
+        }
+        if (!claim.admitted) return replyError(socket, 'path_in_use', claim.message);
+        // The claim is the cluster's word: it names the listeners to replace on this node too (others are closed on theirs).
+        const replaces = claim.replaces.flatMap((held) => {
+          const local = held.nodeId === directory.nodeId ? listeners.find(held.listenerId) : undefined;
+          return local ? [local] : [];
+        });
+        this.open(req, socket, head, { id, key, path, address, policy }, replaces);
+      },
+      (err: unknown) => {
+        this.ctx.log.warn({ route: path, err: err instanceof Error ? err.message : String(err) }, 'route lease not claimed');
+        replyError(socket, 'over_capacity', 'This relay node cannot reach the cluster\'s Redis; try again (another node may take it).');
+      },
+    );
+  }
+
+  private open(req: IncomingMessage, socket: Socket, head: Buffer, opening: { id: string; key: ApiKey; path: string; address: string; policy: RoutePolicy }, replaces: readonly RouteListener[]): void {
+    const { listeners } = this;
+    const { id, key, path, address, policy } = opening;
     const features = this.grantedFeatures(req);
     const grant = encodeListenerGrant({
       listenerId: id,
@@ -76,7 +105,7 @@ export class ListenerAcceptor {
       listeners.add(listener);
       this.ctx.log.info({ listener: id, route: path, key: key.id, address, policy, features }, 'listener opened');
       this.ctx.events.emit('route:open', routeSnapshotOf(listener));
-      for (const replaced of admission.replaces) replaced.close('replaced');
+      for (const replaced of replaces) replaced.close('replaced');
       return listener;
     });
   }
@@ -93,6 +122,7 @@ export class ListenerAcceptor {
   private readonly hooks: ListenerHooks = {
     onClosed: (listener: ListenerConnection, reason: RouteCloseReason): void => {
       if (!this.listeners.remove(listener)) return;
+      this.ctx.directory?.release(listener.path, listener.id);
       const dialersMoved = this.dials.listenerGone(listener);
       this.ctx.log.info({ listener: listener.id, route: listener.path, reason, dialersMoved }, 'listener closed');
       this.ctx.events.emit('route:close', { ...routeSnapshotOf(listener), reason });

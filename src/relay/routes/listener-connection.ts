@@ -157,6 +157,7 @@ export class ListenerConnection implements RouteListener {
     this.closeReason ??= reason;
     const byOperator = operatorReason || CLOSE_BY_OPERATOR_REASON;
     if (reason === 'shutdown') this.ws.close(CLOSE_GOING_AWAY, 'relay shutting down');
+    else if (reason === 'lease_lost') this.ws.close(CLOSE_GOING_AWAY, 'this relay node lost the route; reconnect');
     else if (reason === 'forced') this.ws.close(CLOSE_POLICY, byOperator);
     else if (reason === 'closed_for_good') this.ws.close(CLOSE_ROUTE_CLOSED, byOperator);
     else if (reason === 'replaced') this.ws.close(CLOSE_REPLACED, CLOSE_REPLACED_REASON);

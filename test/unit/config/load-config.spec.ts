@@ -89,12 +89,13 @@ describe('loadConfig', () => {
     const secret = 's'.repeat(32);
 
     it('is off unless a Redis URL is set', () => {
-      expect(loadConfig().cluster).toEqual({});
+      expect(loadConfig().cluster).toEqual({ leaseMs: 10_000 });
     });
 
     it('takes the Redis URL, node id and secret from the environment and flags', () => {
-      const config = loadConfig({ env: { REMOTED_REDIS_URL: 'redis://127.0.0.1:6379/0', REMOTED_CLUSTER_SECRET: secret }, argv: ['--node-id', 'relay-1.eu'] });
-      expect(config.cluster).toEqual({ redisUrl: 'redis://127.0.0.1:6379/0', nodeId: 'relay-1.eu', secret });
+      const config = loadConfig({ env: { REMOTED_REDIS_URL: 'redis://127.0.0.1:6379/0', REMOTED_CLUSTER_SECRET: secret, REMOTED_NODE_ADDRESS: '[fd00::11]:37791' }, argv: ['--node-id', 'relay-1.eu', '--route-lease-ms', '3000'] });
+      expect(config.cluster).toEqual({ redisUrl: 'redis://127.0.0.1:6379/0', nodeId: 'relay-1.eu', secret, nodeAddress: '[fd00::11]:37791', leaseMs: 3000 });
+      expect(() => loadConfig({ env: { REMOTED_NODE_ADDRESS: '10.0.0.11' } })).toThrow(/REMOTED_NODE_ADDRESS: must be host:port/);
     });
 
     it('needs the cluster secret with a Redis URL, and says how to make one', () => {

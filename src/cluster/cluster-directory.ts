@@ -1,0 +1,248 @@
+/**
+ * The relay's RouteDirectory in cluster mode: route leases (route-leases.ts),
+ * each node's address and inbox, where dials wait, and the node-to-node hop.
+ *
+ * Redis per link, at most: the dialer's node looks the path up and records
+ * where its dialer waits (when the path has no listener of its own), the
+ * listener's node hears the offer on its inbox, and the node that takes the
+ * dial-back (when it is neither) asks where the dialer waits. Nothing runs
+ * per byte: the bytes go over the one hop, a plain TCP connection.
+ *
+ * Layout, under "remoted:": node:<id> (its hop address, renewed with the
+ * leases), to:<id> (its inbox, a pub/sub channel), dial:<path>\n<id> (the node
+ * where that dialer waits, expiring with its wait).
+ */
+import type { Socket } from 'node:net';
+import Redis from 'ioredis';
+import type { Logger } from 'pino';
+import { type ClusterClaim, type DirectoryHost, HOP_HEADER, type HopRequest, type RemoteDialOffer, type RemoteListener, type RouteDirectory } from '../relay/context/route-directory';
+import type { RoutePolicy } from '../keys/route-policy';
+import { hopHeaderValue, hopRequestText, openHop, parseNodeAddress, verifyHopHeader } from './node-hop';
+import { RouteLeases } from './route-leases';
+import { COMMAND_CONNECTION, connectWithin, quitOrDisconnect, redactedUrl, reportReachability } from './redis-key-store';
+
+const PREFIX = 'remoted:';
+/** Largest message a node's inbox accepts: offers and closes are a few hundred bytes. */
+const MAX_MESSAGE_BYTES = 4096;
+/** A node's address is cached this long: nodes do not move while they run. */
+const ADDRESS_CACHE_MS = 10_000;
+
+type NodeMessage =
+  | { op: 'offer'; offer: RemoteDialOffer }
+  | { op: 'close'; listenerId: string };
+
+export interface ClusterDirectoryOptions {
+  redisUrl: string;
+  nodeId: string;
+  secret: string;
+  leaseMs: number;
+  log: Logger;
+}
+
+export class ClusterDirectory implements RouteDirectory {
+  readonly nodeId: string;
+  private readonly leases: RouteLeases;
+  private host: DirectoryHost | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  /** When the last renewal that Redis answered was sent (this node's clock). */
+  private lastRenewedAt: number;
+  private renewing = false;
+  private readonly addresses = new Map<string, { address: string; until: number }>();
+  private nodeAddress = '';
+  /** Releases sent and not answered yet: stop() waits for them, so a clean shutdown frees its paths at once. */
+  private readonly releasing = new Set<Promise<void>>();
+
+  private constructor(
+    private readonly redis: Redis,
+    private readonly inbox: Redis,
+    private readonly options: ClusterDirectoryOptions,
+  ) {
+    this.nodeId = options.nodeId;
+    this.leases = new RouteLeases({ redis, nodeId: options.nodeId, leaseMs: options.leaseMs });
+    this.lastRenewedAt = Date.now();
+  }
+
+  static async open(options: ClusterDirectoryOptions): Promise<ClusterDirectory> {
+    const where = redactedUrl(options.redisUrl);
+    const log = options.log.child({ component: 'cluster-directory' });
+    const redis = new Redis(options.redisUrl, { ...COMMAND_CONNECTION, connectionName: 'remoted-directory' });
+    const inbox = redis.duplicate({ connectionName: 'remoted-inbox', commandTimeout: undefined });
+    reportReachability(redis, log, 'directory');
+    reportReachability(inbox, log, 'inbox');
+    try {
+      await connectWithin(redis, where);
+      await connectWithin(inbox, where);
+      await inbox.subscribe(`${PREFIX}to:${options.nodeId}`);
+    } catch (err) {
+      redis.disconnect();
+      inbox.disconnect();
+      throw err;
+    }
+    return new ClusterDirectory(redis, inbox, { ...options, log });
+  }
+
+  async start(host: DirectoryHost, nodeAddress: string): Promise<void> {
+    if (!parseNodeAddress(nodeAddress)) throw new Error(`REMOTED_NODE_ADDRESS ${nodeAddress}: expected host:port`);
+    this.nodeAddress = nodeAddress;
+    await this.redis.set(`${PREFIX}node:${this.nodeId}`, nodeAddress, 'PX', this.options.leaseMs * 3);
+    this.lastRenewedAt = Date.now();
+    this.host = host;
+    this.inbox.on('message', (_channel: string, text: string) => this.received(text));
+    // Three renewals per lease: one lost renewal costs nothing.
+    this.renewTimer = setInterval(() => void this.renew(), Math.max(10, Math.floor(this.options.leaseMs / 3)));
+    this.renewTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.renewTimer);
+    await Promise.all([...this.releasing]);
+    await this.redis.del(`${PREFIX}node:${this.nodeId}`).catch(() => undefined);
+    await Promise.all([quitOrDisconnect(this.inbox), quitOrDisconnect(this.redis)]);
+  }
+
+  /**
+   * Half a lease without a renewal Redis answered: this node may be cut off,
+   * and by the end of the lease another may hold its paths; it takes no new
+   * listener meanwhile (and /readyz says so).
+   */
+  get takesListeners(): boolean {
+    return Date.now() - this.lastRenewedAt < this.options.leaseMs / 2;
+  }
+
+  async claim(input: { path: string; listenerId: string; keyId: string; policy: RoutePolicy; poolSize: number }): Promise<ClusterClaim> {
+    const result = await this.leases.claim(input);
+    if (!result.admitted) return result;
+    // Replaced listeners on other nodes are closed there; this node's own are the relay's to close.
+    for (const replaced of result.replaces) {
+      if (replaced.nodeId !== this.nodeId) void this.send(replaced.nodeId, { op: 'close', listenerId: replaced.listenerId });
+    }
+    return result;
+  }
+
+  release(path: string, listenerId: string): void {
+    const released = this.leases
+      .release(path, listenerId)
+      .catch((err: unknown) => this.options.log.debug({ err, path }, 'route lease not released; it expires by itself'))
+      .finally(() => this.releasing.delete(released));
+    this.releasing.add(released);
+  }
+
+  async listenersElsewhere(path: string): Promise<RemoteListener[]> {
+    try {
+      const leases = await this.leases.lookup(path);
+      return leases.filter((lease) => lease.nodeId !== this.nodeId && lease.state === 'active').map(({ nodeId, listenerId, keyId }) => ({ nodeId, listenerId, keyId }));
+    } catch (err) {
+      this.options.log.warn({ err: (err as Error).message, path }, 'route directory unreachable: only this node\'s listeners are seen');
+      return [];
+    }
+  }
+
+  async offer(to: RemoteListener, offer: RemoteDialOffer): Promise<boolean> {
+    return this.send(to.nodeId, { op: 'offer', offer });
+  }
+
+  async dialWaits(path: string, id: string, ttlMs: number): Promise<void> {
+    try {
+      await this.redis.set(dialKey(path, id), this.nodeId, 'PX', Math.max(1, ttlMs));
+    } catch (err) {
+      // Without the record only a dial-back that lands on this node links; the dialer's deadline answers the rest.
+      this.options.log.warn({ err: (err as Error).message, path }, 'where a dial waits was not recorded');
+    }
+  }
+
+  async whereDialWaits(path: string, id: string): Promise<string | undefined> {
+    const nodeId = await this.redis.get(dialKey(path, id)).catch(() => null);
+    return nodeId !== null && nodeId !== this.nodeId ? nodeId : undefined;
+  }
+
+  async openHop(toNodeId: string, hop: HopRequest): Promise<{ socket: Socket; head: Buffer }> {
+    const text = await this.addressOf(toNodeId);
+    const address = text === undefined ? undefined : parseNodeAddress(text);
+    if (!address) throw new Error(`node ${toNodeId} has no address in the cluster (gone?)`);
+    const header = hopHeaderValue(this.options.secret, toNodeId, hop, Date.now());
+    return openHop(address, hopRequestText(text!, hop, header));
+  }
+
+  verifyHop(headers: Record<string, string | string[] | undefined>, path: string, id: string): HopRequest | undefined {
+    const value = headers[HOP_HEADER];
+    return verifyHopHeader(this.options.secret, this.nodeId, typeof value === 'string' ? value : undefined, path, id, Date.now());
+  }
+
+  private async addressOf(nodeId: string): Promise<string | undefined> {
+    const cached = this.addresses.get(nodeId);
+    if (cached && cached.until > Date.now()) return cached.address;
+    const address = await this.redis.get(`${PREFIX}node:${nodeId}`);
+    if (address === null) return undefined;
+    if (this.addresses.size > 1024) this.addresses.clear();
+    this.addresses.set(nodeId, { address, until: Date.now() + ADDRESS_CACHE_MS });
+    return address;
+  }
+
+  private async send(nodeId: string, message: NodeMessage): Promise<boolean> {
+    try {
+      return (await this.redis.publish(`${PREFIX}to:${nodeId}`, JSON.stringify(message))) > 0;
+    } catch (err) {
+      this.options.log.warn({ err: (err as Error).message, node: nodeId, op: message.op }, 'message to a node not sent');
+      return false;
+    }
+  }
+
+  private received(text: string): void {
+    const message = text.length <= MAX_MESSAGE_BYTES ? parseMessage(text) : undefined;
+    if (!message || !this.host) return;
+    if (message.op === 'offer') this.host.offer(message.offer);
+    else this.host.closeListener(message.listenerId, 'replaced');
+  }
+
+  private async renew(): Promise<void> {
+    if (this.renewing || !this.host) return;
+    this.renewing = true;
+    const sentAt = Date.now();
+    try {
+      await this.redis.set(`${PREFIX}node:${this.nodeId}`, this.nodeAddress, 'PX', this.options.leaseMs * 3);
+      const { lost } = await this.leases.renew(this.host.heldListeners());
+      this.lastRenewedAt = sentAt;
+      for (const { listenerId } of lost) this.host.closeListener(listenerId, 'lease_lost');
+    } catch (err) {
+      this.options.log.warn({ err: (err as Error).message }, 'route leases not renewed');
+      // Cut off for the whole lease: another node may hold these paths now, so this node lets them go.
+      if (Date.now() - this.lastRenewedAt >= this.options.leaseMs) {
+        for (const { listenerId } of this.host.heldListeners()) this.host.closeListener(listenerId, 'lease_lost');
+      }
+    } finally {
+      this.renewing = false;
+    }
+  }
+}
+
+function dialKey(path: string, id: string): string {
+  return `${PREFIX}dial:${path.length > 512 ? path.slice(0, 512) : path}\n${id}`;
+}
+
+/** A message of another node, checked field by field: a malformed one is dropped. */
+function parseMessage(text: string): NodeMessage | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Record<string, unknown>;
+  if (record.op === 'close' && typeof record.listenerId === 'string') return { op: 'close', listenerId: record.listenerId };
+  if (record.op !== 'offer' || typeof record.offer !== 'object' || record.offer === null) return undefined;
+  const offer = record.offer as Record<string, unknown>;
+  const strings = ['path', 'listenerId', 'id', 'ipaddr', 'dialerNodeId'] as const;
+  if (!strings.every((name) => typeof offer[name] === 'string') || typeof offer.timeout !== 'number') return undefined;
+  return {
+    op: 'offer',
+    offer: {
+      path: offer.path as string,
+      listenerId: offer.listenerId as string,
+      id: offer.id as string,
+      ipaddr: offer.ipaddr as string,
+      timeout: offer.timeout,
+      dialerNodeId: offer.dialerNodeId as string,
+    },
+  };
+}
