@@ -3,7 +3,8 @@
  * remoted_spares (link setup only), and the cluster targets
  * (cluster-targets.ts), interleaved run by run, printed side by side and
  * written to bench/results.json.
- * `--quick` runs smaller, fewer rounds (under two minutes); `--profile` also
+ * `--quick` runs smaller, fewer rounds (under two minutes); `--no-cluster`
+ * leaves the cluster targets out; `--profile` also
  * writes the relay's CPU profile to bench/profiles/; `--stages` also times each
  * stage of link setup inside the relay (setup-stages.ts) and prints the p50s.
  */
@@ -187,12 +188,13 @@ async function main(): Promise<void> {
   const started = Date.now();
   let hopFree: number | undefined;
   try {
-    const cluster = await startClusterTestbed(relayNodeArgs);
+    // --no-cluster: single-node targets only (the cluster's six extra processes share the same cores).
+    const cluster = process.argv.includes('--no-cluster') ? undefined : await startClusterTestbed(relayNodeArgs);
     try {
-      for (let r = 0; r < plan.runs; r++) await runRound(plan, [...testbed.targets, ...cluster.targets], samples, r);
-      hopFree = await cluster.hopFreeShare();
+      for (let r = 0; r < plan.runs; r++) await runRound(plan, [...testbed.targets, ...(cluster?.targets ?? [])], samples, r);
+      hopFree = await cluster?.hopFreeShare();
     } finally {
-      await cluster.stop();
+      await cluster?.stop();
     }
   } finally {
     await testbed.stop();

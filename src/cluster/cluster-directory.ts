@@ -26,6 +26,8 @@ const PREFIX = 'remoted:';
 const MAX_MESSAGE_BYTES = 4096;
 /** A node's address is cached this long: nodes do not move while they run. */
 const ADDRESS_CACHE_MS = 10_000;
+/** Offers remembered at once: a bound on memory; past it they are forgotten and Redis answers instead. */
+const MAX_OFFERS_HEARD = 10_000;
 
 type NodeMessage =
   | { op: 'offer'; offer: RemoteDialOffer }
@@ -48,6 +50,8 @@ export class ClusterDirectory implements RouteDirectory {
   private lastRenewedAt: number;
   private renewing = false;
   private readonly addresses = new Map<string, { address: string; until: number }>();
+  /** Offers this node's inbox brought, by dial, until their dial-back comes or their dialer's wait is over. */
+  private readonly offersHeard = new Map<string, { nodeId: string; until: number }>();
   private nodeAddress = '';
   /** Releases sent and not answered yet: stop() waits for them, so a clean shutdown frees its paths at once. */
   private readonly releasing = new Set<Promise<void>>();
@@ -150,7 +154,23 @@ export class ClusterDirectory implements RouteDirectory {
     }
   }
 
+  async pickElsewhere(path: string, id: string, ttlMs: number): Promise<RemoteListener | undefined> {
+    try {
+      const lease = await this.leases.pickElsewhere(path, { key: dialKey(path, id), value: this.nodeId, ttlMs });
+      return lease && { nodeId: lease.nodeId, listenerId: lease.listenerId, keyId: lease.keyId };
+    } catch (err) {
+      this.options.log.warn({ err: (err as Error).message, path }, 'route directory unreachable: only this node\'s listeners are seen');
+      return undefined;
+    }
+  }
+
   async whereDialWaits(path: string, id: string): Promise<string | undefined> {
+    // The offer for this dial came through this node's inbox: it named the dialer's node, so Redis need not.
+    const heard = this.offersHeard.get(dialKey(path, id));
+    if (heard !== undefined) {
+      this.offersHeard.delete(dialKey(path, id));
+      if (heard.until > Date.now()) return heard.nodeId !== this.nodeId ? heard.nodeId : undefined;
+    }
     const nodeId = await this.redis.get(dialKey(path, id)).catch(() => null);
     return nodeId !== null && nodeId !== this.nodeId ? nodeId : undefined;
   }
@@ -190,7 +210,12 @@ export class ClusterDirectory implements RouteDirectory {
   private received(text: string): void {
     const message = text.length <= MAX_MESSAGE_BYTES ? parseMessage(text) : undefined;
     if (!message || !this.host) return;
-    if (message.op === 'offer') this.host.offer(message.offer);
+    if (message.op === 'offer') {
+      // Most dial-backs come to the node of their listener: it can find the dialer's node without Redis.
+      if (this.offersHeard.size >= MAX_OFFERS_HEARD) this.offersHeard.clear();
+      this.offersHeard.set(dialKey(message.offer.path, message.offer.id), { nodeId: message.offer.dialerNodeId, until: Date.now() + message.offer.timeout * 1000 });
+      this.host.offer(message.offer);
+    }
     else this.host.closeListener(message.listenerId, 'replaced');
   }
 

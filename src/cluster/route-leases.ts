@@ -238,11 +238,36 @@ const LOOKUP_LUA = `${LUA_HELPERS}
 return { string.format('%.0f', nowMs()), redis.call('HGETALL', KEYS[1]) }
 `;
 
+/**
+ * KEYS[1]: the path's hash, KEYS[2]: a key to SET. ARGV: this node's id, a
+ * random number in [0, 1), the value and the PX of KEYS[2]. Picks one live
+ * active lease held by another node (at random: Redis seeds a script's
+ * math.random the same way every call), and only then writes KEYS[2], so a
+ * dial on a path with no listener elsewhere writes nothing. Answers
+ * {node, listener, key}, or {} when there is none.
+ */
+const PICK_ELSEWHERE_LUA = `${LUA_HELPERS}
+local now = nowMs()
+local flat = redis.call('HGETALL', KEYS[1])
+local picks = {}
+for i = 1, #flat, 2 do
+  local entry = decode(flat[i + 1])
+  if entry ~= nil and entry.expires > now and entry.state == 'a' and entry.node ~= ARGV[1] then
+    picks[#picks + 1] = { flat[i], entry }
+  end
+end
+if #picks == 0 then return {} end
+local pick = picks[math.floor(tonumber(ARGV[2]) * #picks) + 1] or picks[1]
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
+return { pick[2].node, pick[1], pick[2].key }
+`;
+
 interface LeaseScripts {
   remotedClaimRoute(hash: string, ...args: string[]): Promise<unknown>;
   remotedRenewRoutes(numberOfKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
   remotedReleaseRoute(hash: string, ...args: string[]): Promise<unknown>;
   remotedLookupRoute(hash: string): Promise<unknown>;
+  remotedPickElsewhere(hash: string, record: string, ...args: string[]): Promise<unknown>;
 }
 type ScriptedRedis = Redis & LeaseScripts;
 
@@ -251,6 +276,7 @@ function withLeaseScripts(redis: Redis): ScriptedRedis {
   redis.defineCommand('remotedRenewRoutes', { lua: RENEW_LUA });
   redis.defineCommand('remotedReleaseRoute', { numberOfKeys: 1, lua: RELEASE_LUA });
   redis.defineCommand('remotedLookupRoute', { numberOfKeys: 1, lua: LOOKUP_LUA });
+  redis.defineCommand('remotedPickElsewhere', { numberOfKeys: 2, lua: PICK_ELSEWHERE_LUA });
   // defineCommand adds the methods at run time; ioredis's only typing for them is a global module augmentation.
   return redis as ScriptedRedis;
 }
@@ -385,6 +411,22 @@ export class RouteLeases {
       leases.push({ nodeId: lease.nodeId, listenerId, keyId: lease.keyId, state: lease.state });
     }
     return leases;
+  }
+
+  /**
+   * A dial's one round trip to the leases: one live active listener of the
+   * path on another node, chosen at random, and, when there is one, `record`
+   * set to `value` for `ttlMs` in the same script (the cluster directory
+   * records there where the dialer waits). undefined when no other node
+   * listens on the path.
+   */
+  async pickElsewhere(path: string, record: { key: string; value: string; ttlMs: number }): Promise<RouteLease | undefined> {
+    const answer = await this.redis.remotedPickElsewhere(routeLeaseKey(path, this.prefix), record.key, this.nodeId, String(Math.random()), record.value, String(Math.max(1, Math.ceil(record.ttlMs))));
+    if (!Array.isArray(answer)) throw new Error(`unexpected answer from the route pick script: ${typeof answer}`);
+    if (answer.length === 0) return undefined;
+    const [nodeId, listenerId, keyId] = answer;
+    if (typeof nodeId !== 'string' || typeof listenerId !== 'string' || typeof keyId !== 'string') throw new Error('unexpected answer from the route pick script');
+    return { nodeId, listenerId, keyId, state: 'active' };
   }
 
   private async renewBatch(batch: ReadonlyArray<HeldLease>): Promise<LostLease[]> {

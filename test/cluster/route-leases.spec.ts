@@ -59,6 +59,24 @@ describe('RouteLeases', () => {
     await Promise.all(connections.splice(0).map((connection) => connection.quit()));
   });
 
+  it('picks for a dial only an active, live listener of another node, and records where the dial waits only when it picked one', async () => {
+    const a = node('node-a');
+    const b = node('node-b');
+    const record = (id: string) => ({ key: `${prefix}dial:${id}`, value: 'node-a', ttlMs: 5000 });
+    expect(await a.pickElsewhere('/pick', record('none'))).toBeUndefined();
+    expect(await raw.exists(`${prefix}dial:none`)).toBe(0);
+    await claim(a, '/pick', 'own');
+    expect(await a.pickElsewhere('/pick', record('own'))).toBeUndefined();
+    await claim(b, '/pool', 'b1', { policy: 'pool', poolSize: 3 });
+    await claim(b, '/pool', 'b2', { policy: 'pool', poolSize: 3 });
+    await b.renew([{ path: '/pool', listenerId: 'b2', state: 'draining' }, { path: '/pool', listenerId: 'b1', state: 'active' }]);
+    for (let i = 0; i < 20; i++) expect(await a.pickElsewhere('/pool', record(`d${i}`))).toEqual({ nodeId: 'node-b', listenerId: 'b1', keyId: 'key-1', state: 'active' });
+    expect(await raw.get(`${prefix}dial:d0`)).toBe('node-a');
+    const ttl = await raw.pttl(`${prefix}dial:d0`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(5000);
+  });
+
   it('keeps one hash per path in the documented layout, expiring with its latest lease', async () => {
     const a = node('node-a');
     const before = await redisNowMs();

@@ -69,6 +69,12 @@ export interface RouteDirectory {
   offer(to: RemoteListener, offer: RemoteDialOffer): Promise<boolean>;
   /** This node holds a dialer with this id on the path, for at most ttlMs; resolves once recorded (or failed to be: never rejects). */
   dialWaits(path: string, id: string, ttlMs: number): Promise<void>;
+  /**
+   * One active listener of the path on another node, at random, with where
+   * this node's dialer waits recorded as by dialWaits, in one round trip;
+   * undefined when no other node listens on the path (or Redis cannot say).
+   */
+  pickElsewhere(path: string, id: string, ttlMs: number): Promise<RemoteListener | undefined>;
   /** The node where a dialer with this id waits on the path, when it is another node. */
   whereDialWaits(path: string, id: string): Promise<string | undefined>;
   /** Opens the hop to the dialer's node: its 101 read, and what came after it. */

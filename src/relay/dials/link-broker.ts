@@ -196,29 +196,24 @@ export class LinkBroker {
    * hopArrived here).
    */
   private async dialElsewhere(call: WebRouteCall, directory: RouteDirectory): Promise<void> {
-    const { socket, path, id } = call;
-    // A spare held here for a listener on another node links at once: no hop, no Redis operation.
-    if (this.ctx.spares.countOnPath(path) > 0) {
-      if (!this.admitsDial(call)) return;
-      const spare = this.ctx.spares.takeOnPath(path);
-      if (spare) {
-        stamp(call.times, 'chosen');
-        return this.linkToSpare(call, effectiveTimeoutSeconds(this.ctx.config.defaultTimeoutSeconds, call.requestedTimeoutSeconds), spare);
-      }
-    }
-    const elsewhere = await directory.listenersElsewhere(path);
-    if (socket.destroyed) return;
-    // Spread over a pool's members; each node keeps its own link counts, so no choice here is better informed.
-    const target = elsewhere.length > 0 ? elsewhere[Math.floor(Math.random() * elsewhere.length)] : undefined;
-    if (!target) return replyError(socket, 'missing_destination');
+    const { path, id } = call;
     if (!this.admitsDial(call)) return;
     const timeoutSeconds = effectiveTimeoutSeconds(this.ctx.config.defaultTimeoutSeconds, call.requestedTimeoutSeconds);
+    // A spare held here for a listener on another node links at once: no hop, no Redis operation.
+    const spare = this.ctx.spares.takeOnPath(path);
+    if (spare) {
+      stamp(call.times, 'chosen');
+      return this.linkToSpare(call, timeoutSeconds, spare);
+    }
     const dialer = this.hold(call, timeoutSeconds);
     if (!dialer) return;
+    // One round trip: a listener on another node (at random: each node counts only its own links, so no
+    // choice here is better informed), and where this dialer waits, for a dial-back that lands elsewhere.
+    const target = await directory.pickElsewhere(path, id, dialer.deadlineMs - this.ctx.now());
+    if (dialer.isEnded) return;
+    if (!target) return endWaitingDialer(this.ctx, dialer, 'listener_gone');
     dialer.offeredTo(target.listenerId, target.keyId);
     stamp(call.times, 'chosen');
-    await directory.dialWaits(path, id, dialer.deadlineMs - this.ctx.now());
-    if (dialer.isEnded) return;
     const sent = await directory.offer(target, { path, listenerId: target.listenerId, id, ipaddr: dialer.address, timeout: dialer.timeoutSeconds, dialerNodeId: directory.nodeId });
     if (!sent) endWaitingDialer(this.ctx, dialer, 'listener_gone');
   }
