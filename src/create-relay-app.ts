@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { nodeAddressOf, withNodeId } from './cluster/cluster-mode';
 import { RelayService } from './relay/relay.service';
-import { redactedUrl } from './cluster/redis-key-store';
+import { redactedUrl } from './cluster/redis-connection';
 import { bindError } from './config/bind-error';
 import type { Config } from './config/config';
 import { ControlService } from './control/control.service';

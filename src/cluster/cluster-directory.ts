@@ -19,7 +19,7 @@ import { type ClusterClaim, type DirectoryHost, HOP_HEADER, type HopRequest, typ
 import type { RoutePolicy } from '../keys/route-policy';
 import { hopHeaderValue, hopRequestText, openHop, parseNodeAddress, verifyHopHeader } from './node-hop';
 import { RouteLeases } from './route-leases';
-import { COMMAND_CONNECTION, connectWithin, quitOrDisconnect, redactedUrl, reportReachability } from './redis-key-store';
+import { COMMAND_CONNECTION, connectWithin, quitOrDisconnect, redactedUrl, reportReachability } from './redis-connection';
 
 const PREFIX = 'remoted:';
 /** Largest message a node's inbox accepts: offers and closes are a few hundred bytes. */

@@ -8,7 +8,8 @@
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load-config';
-import { redactedUrl, RedisKeyStore, ImportConflictError } from './redis-key-store';
+import { redactedUrl } from './redis-connection';
+import { ImportConflictError, RedisKeyStore } from './redis-key-store';
 import { importKeys } from './import-keys';
 
 export const IMPORT_KEYS_COMMAND = 'import-keys';

@@ -18,21 +18,10 @@ import Redis, { type RedisOptions } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { type ApiKey, type CreateKeyInput, KEY_LIMIT_NAMES, type KeyChange, KeyStoreUnavailableError, type KeyLimits, type KeyStore, type ListKeysQuery, type RevokeOptions, type UpdateKeyInput } from '../keys/api-key';
 import { digestsEqual, generateKeyId, generateSecret, hashSecret } from '../keys/key-secret';
+import { COMMAND_CONNECTION, connectWithin, errorMessage, quitOrDisconnect, redactedUrl, reportReachability } from './redis-connection';
 import { digestText, FIELD, fromFields, type KeyRecord, pairsToFields, type StoredKeyRecord, toFields, updateFields } from './key-record';
 
 const DEFAULT_PREFIX = 'remoted:';
-/** How long open() waits for Redis before it gives up (the relay then refuses to start). */
-const OPEN_TIMEOUT_MS = 5000;
-/**
- * Bounds every command of the command connection, queued ones included: a
- * lookup that misses the cache while Redis is away rejects after this
- * (the caller refuses the request) instead of holding the dialer.
- */
-const COMMAND_TIMEOUT_MS = 1500;
-/** TCP connect, each attempt; a Redis that accepts but does not answer is the watchdog's (below). */
-const CONNECT_TIMEOUT_MS = 3000;
-/** How long a connection being made again may wait for Redis to acknowledge its close before it is destroyed. */
-const DISCONNECT_TIMEOUT_MS = 500;
 /** Imports write every key in one script, which may run long on a big file: their own connection, with room. */
 const IMPORT_TIMEOUT_MS = 60_000;
 /**
@@ -44,7 +33,7 @@ const CHANGE_BLOCK_MS = 2000;
  * An XREAD unanswered this long past its block means a frozen Redis or a
  * silent network: both connections are made again (the reader then
  * resynchronises), so that isReady() says so within about
- * CHANGE_BLOCK_MS + CHANGE_SILENCE_GRACE_MS + DISCONNECT_TIMEOUT_MS.
+ * CHANGE_BLOCK_MS + CHANGE_SILENCE_GRACE_MS + DISCONNECT_TIMEOUT_MS (redis-connection.ts).
  * (ioredis's own socketTimeout is not used: in 5.11 its timer survives the
  * socket, keeps the process alive after close, and can drop the next socket.)
  */
@@ -54,7 +43,6 @@ const CHANGES_PER_READ = 500;
 const CHANGES_MAXLEN = 10_000;
 /** Between two attempts of the reader when Redis answers with errors (it waits for the connection otherwise). */
 const CHANGE_RETRY_MS = 500;
-const MAX_RECONNECT_DELAY_MS = 2000;
 const DEFAULT_LIST_LIMIT = 1000;
 /** Ids read per round trip by list() and by a resynchronisation. */
 const ID_BATCH = 500;
@@ -179,20 +167,6 @@ function withKeyScripts(redis: Redis): ScriptedRedis {
   return redis as ScriptedRedis;
 }
 
-export const COMMAND_CONNECTION: RedisOptions = {
-  lazyConnect: true,
-  connectionName: 'remoted-keys',
-  commandTimeout: COMMAND_TIMEOUT_MS,
-  connectTimeout: CONNECT_TIMEOUT_MS,
-  disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-  // Queued while reconnecting, so a blip costs a short wait, not an error; COMMAND_TIMEOUT_MS bounds the wait.
-  enableOfflineQueue: true,
-  maxRetriesPerRequest: 1,
-  // A write in flight when the connection dropped has an unknown outcome and has already been
-  // reported as failed (timed out): sending it again could apply it twice, or make create() fail after it worked.
-  autoResendUnfulfilledCommands: false,
-  retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
-};
 
 const CHANGE_READER_CONNECTION: RedisOptions = {
   connectionName: 'remoted-key-changes',
@@ -239,7 +213,7 @@ export class RedisKeyStore implements KeyStore {
     this.reading = this.readChanges();
   }
 
-  /** Connects both connections, or fails after OPEN_TIMEOUT_MS with an error naming the URL (without its password). */
+  /** Connects both connections, or fails after OPEN_TIMEOUT_MS (redis-connection.ts) with an error naming the URL (without its password). */
   static async open(url: string, options: RedisKeyStoreOptions = {}): Promise<RedisKeyStore> {
     const where = redactedUrl(url);
     const log = (options.log ?? pino({ enabled: false })).child({ component: 'redis-key-store', redis: where });
@@ -633,70 +607,9 @@ async function latestChangeId(redis: Redis, layout: KeyLayout): Promise<string> 
   return newest?.[0] ?? '0-0';
 }
 
-/** Waits for the first 'ready', through refused attempts (retryStrategy repeats them), up to OPEN_TIMEOUT_MS. */
-export async function connectWithin(redis: Redis, where: string): Promise<void> {
-  let lastError: unknown;
-  const remember = (err: unknown): void => {
-    lastError = err;
-  };
-  redis.on('error', remember);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const onReady = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        redis.off('ready', onReady);
-        const why = lastError === undefined ? '' : `: ${errorMessage(lastError)}`;
-        reject(new Error(`cannot reach Redis at ${where} within ${OPEN_TIMEOUT_MS} ms${why}`));
-      }, OPEN_TIMEOUT_MS);
-      redis.once('ready', onReady);
-      // A refused first attempt rejects here, and is the error reported if none succeeds by the deadline.
-      redis.connect().catch(remember);
-    });
-  } finally {
-    redis.off('error', remember);
-  }
-}
 
-/** One warning when a connection is lost and one line when it is back, not one per reconnection attempt. */
-export function reportReachability(redis: Redis, log: Logger, connection: string): void {
-  let downSinceMs: number | undefined;
-  redis.on('error', (err: Error) => {
-    if (downSinceMs !== undefined) return;
-    downSinceMs = Date.now();
-    log.warn({ connection, err: err.message }, 'Redis unreachable; reconnecting');
-  });
-  redis.on('ready', () => {
-    if (downSinceMs === undefined) return;
-    log.info({ connection, downMs: Date.now() - downSinceMs }, 'Redis reachable again');
-    downSinceMs = undefined;
-  });
-}
 
-export async function quitOrDisconnect(redis: Redis): Promise<void> {
-  if (redis.status === 'ready') {
-    try {
-      await redis.quit();
-      return;
-    } catch {
-      // A QUIT that timed out leaves nothing to say goodbye to: the disconnect below ends it.
-    }
-  }
-  redis.disconnect();
-}
 
-/** The URL without its password, for messages and logs; one that does not parse is not echoed, since it may hold one. */
-export function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return '<unparsable Redis URL>';
-  }
-}
 
 /** The caps given, without undefined ones: the key as the SQLite store would read it back. */
 function definedLimits(limits: KeyLimits | undefined): KeyLimits {
@@ -712,6 +625,3 @@ function isStringRecord(value: unknown): value is Record<string, string> {
   return typeof value === 'object' && value !== null && Object.values(value).every((field) => typeof field === 'string');
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

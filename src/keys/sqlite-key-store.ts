@@ -2,7 +2,7 @@
 import { chmodSync, closeSync, fchmodSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { type ApiKey, type CreateKeyInput, KEY_LIMIT_NAMES, type KeyChange, type KeyLimitName, type KeyLimits, type KeyRole, type KeyStore, type ListKeysQuery, type RevokeOptions, type UpdateKeyInput } from './api-key';
+import { type ApiKey, type CreateKeyInput, KEY_LIMIT_NAMES, KEY_ROLES, type KeyChange, type KeyLimitName, type KeyLimits, type KeyRole, type KeyStore, type ListKeysQuery, type RevokeOptions, type UpdateKeyInput } from './api-key';
 import { digestsEqual, generateKeyId, generateSecret, hashSecret } from './key-secret';
 import { isRoutePolicy } from './route-policy';
 
@@ -259,6 +259,30 @@ export class SqliteKeyStore implements KeyStore {
   }
 }
 
+/** A key of a key file with its secret's digest: what moves to another store (import-keys; the secret itself is never stored). */
+export interface KeyFileEntry {
+  key: ApiKey;
+  secretDigest: Buffer;
+}
+
+/**
+ * Every key of a key file, read-only, ordered by id, for moving them to
+ * another store. A file no relay has opened since a column was added lacks
+ * it, which reads as the relay's default, as at open. A role other than the
+ * table's CHECK allows was written by hand: refused rather than guessed.
+ */
+export function readKeyFile(file: string): KeyFileEntry[] {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare('SELECT * FROM api_keys ORDER BY id').all() as KeyRow[]).map((row) => {
+      if (!(KEY_ROLES as readonly string[]).includes(row.role)) throw new Error(`key ${row.id} in ${file} has an unknown role ${JSON.stringify(row.role)}`);
+      return { key: toKey(row), secretDigest: row.secret_hash };
+    });
+  } finally {
+    db.close();
+  }
+}
+
 function toKey(row: KeyRow): ApiKey {
   return {
     id: row.id,
@@ -268,8 +292,8 @@ function toKey(row: KeyRow): ApiKey {
     createdAt: new Date(row.created_at),
     expiresAt: row.expires_at === null ? null : new Date(row.expires_at),
     revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
-    // Only this store writes the column, with known policies; a value from elsewhere means the default.
-    routePolicy: row.route_policy !== null && isRoutePolicy(row.route_policy) ? row.route_policy : undefined,
+    // Only this store writes the column, with known policies; a value from elsewhere (or none, in an old file) means the default.
+    routePolicy: row.route_policy != null && isRoutePolicy(row.route_policy) ? row.route_policy : undefined,
     poolSize: row.pool_size ?? undefined,
     limits: limitsOf(row),
   };

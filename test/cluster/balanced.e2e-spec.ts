@@ -7,9 +7,8 @@
  * the lease and the SDK listener is back through another node by itself;
  * Redis restarted or paused leaves established links alone.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -20,6 +19,7 @@ import { startHaproxy, type RunningHaproxy } from '../helpers/haproxy';
 import { readBytes } from '../helpers/raw-http';
 import { startRedis, type RunningRedis } from '../helpers/redis-server';
 import { dialBack, linkedSocket, startDial, TestListener } from '../helpers/relay-peers';
+import { hashOf, sha256 } from '../helpers/hash-stream';
 
 const LEASE_MS = 3000;
 const KEYS = { server: randomToken(), client: randomToken() };
@@ -31,29 +31,7 @@ interface Node {
   child: FaultChild;
 }
 
-function sha256(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
-/** Reads `n` bytes, hashing them as they come. */
-function hashOf(socket: Socket, n: number, timeoutMs = 60_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    let got = 0;
-    const timer = setTimeout(() => reject(new Error(`got ${got} of ${n} bytes`)), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      const take = Math.min(chunk.length, n - got);
-      hash.update(chunk.subarray(0, take));
-      got += take;
-      if (got === n) {
-        clearTimeout(timer);
-        socket.off('data', onData);
-        resolve(hash.digest('hex'));
-      }
-    };
-    socket.on('data', onData);
-  });
-}
 
 /** One echo round trip through the balancer with the SDK's dial(). */
 async function echoOnce(port: number, path: string, bytes: Buffer): Promise<void> {

@@ -5,8 +5,7 @@
  * node-to-node hop; the route policies hold across the nodes; a node that
  * goes away frees its paths within the lease.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import type { Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { CLOSE_REPLACED, randomToken } from '@remoted/sdk/protocol';
 import { buildRequest, connectTo, type RawResponse, readBytes, readResponse, webRouteHeaders } from '../helpers/raw-http';
 import { startRedis, type RunningRedis } from '../helpers/redis-server';
@@ -15,34 +14,12 @@ import { type StartedRelay, startRelay } from '../helpers/start-relay';
 import { ended, waitFor } from '../helpers/wait-for';
 import { RelayAdmin } from '../../src/relay/relay-admin';
 import { RelayTally } from '../../src/relay/relay-tally';
+import { hashOf, sha256 } from '../helpers/hash-stream';
 
 const CLUSTER_SECRET = randomToken();
 const LEASE_MS = 1500;
 
-function sha256(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
-/** Reads `n` bytes from the socket, hashing them as they come, without holding them all. */
-function hashOf(socket: Socket, n: number, timeoutMs = 60_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    let got = 0;
-    const timer = setTimeout(() => reject(new Error(`got ${got} of ${n} bytes`)), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      const take = Math.min(chunk.length, n - got);
-      hash.update(chunk.subarray(0, take));
-      got += take;
-      if (got === n) {
-        clearTimeout(timer);
-        socket.off('data', onData);
-        resolve(hash.digest('hex'));
-      }
-    };
-    socket.on('data', onData);
-    socket.resume();
-  });
-}
 
 describe('cluster mode: routes and links across nodes', () => {
   let redis: RunningRedis;

@@ -4,7 +4,6 @@
  * Redis going away and coming back, then moving a SQLite file into Redis.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -19,6 +18,7 @@ import { hashSecret } from '../../src/keys/key-secret';
 import { SqliteKeyStore } from '../../src/keys/sqlite-key-store';
 import { type RunningRedis, startRedis } from '../helpers/redis-server';
 import { waitFor } from '../helpers/wait-for';
+import { freePort } from '../helpers/free-port';
 
 /** Another node's revocation must reach this one's listeners within this. */
 const CHANGE_DEADLINE_MS = 1000;
@@ -206,7 +206,8 @@ describe('RedisKeyStore', () => {
     });
 
     it('fails to open within a few seconds when Redis is not there, naming the URL without its password', async () => {
-      const port = await closedPort();
+      // Nothing listens there: free a moment ago.
+      const port = await freePort();
       const started = Date.now();
       const failure = await RedisKeyStore.open(`redis://:hunter2@127.0.0.1:${port}`).then(
         () => undefined,
@@ -439,14 +440,3 @@ async function killClients(redis: Redis, name: string): Promise<void> {
   for (const id of ids) if (id) await redis.client('KILL', 'ID', id);
 }
 
-/** A loopback port nothing listens on (a moment ago, the kernel's pick). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}

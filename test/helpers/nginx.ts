@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './free-port';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectTo } from './raw-http';
@@ -61,16 +61,6 @@ export async function startNginx(configFor: (paths: NginxPaths) => string): Prom
   return { dir, port, errorLog, stop };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForPort(port: number, nginx: ChildProcess, errorLog: string): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;

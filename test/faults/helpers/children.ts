@@ -5,9 +5,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { freePort } from '../../helpers/free-port';
+
+export { freePort };
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
 export const RELAY_MAIN = join(REPO_ROOT, 'dist', 'main.js');
@@ -108,16 +111,6 @@ export class ChildSet {
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resolves once something accepts TCP connections on the port. */
 export async function waitForPort(port: number, child: FaultChild, timeoutMs = 30_000): Promise<void> {
