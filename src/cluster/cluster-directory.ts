@@ -15,15 +15,17 @@
 import type { Socket } from 'node:net';
 import Redis from 'ioredis';
 import type { Logger } from 'pino';
-import { type ClusterClaim, type DirectoryHost, HOP_HEADER, type HopRequest, type RemoteDialOffer, type RemoteListener, type RouteDirectory } from '../relay/context/route-directory';
+import { type ClusterAnswers, type ClusterClaim, type ClusterQuestion, type DirectoryHost, HOP_HEADER, type HopRequest, type RemoteDialOffer, type RemoteListener, type RouteDirectory } from '../relay/context/route-directory';
 import type { RoutePolicy } from '../keys/route-policy';
 import { hopHeaderValue, hopRequestText, openHop, parseNodeAddress, verifyHopHeader } from './node-hop';
 import { RouteLeases } from './route-leases';
 import { COMMAND_CONNECTION, connectWithin, quitOrDisconnect, redactedUrl, reportReachability } from './redis-connection';
 
 const PREFIX = 'remoted:';
+/** Sorted set of the live nodes, scored by when each stops counting as live (three leases after its last renewal). */
+const NODES = `${PREFIX}nodes`;
 /** Largest message a node's inbox accepts: offers and closes are a few hundred bytes. */
-const MAX_MESSAGE_BYTES = 4096;
+const MAX_MESSAGE_BYTES = 16 * 1024;
 /** A node's address is cached this long: nodes do not move while they run. */
 const ADDRESS_CACHE_MS = 10_000;
 /** Offers remembered at once: a bound on memory; past it they are forgotten and Redis answers instead. */
@@ -31,7 +33,14 @@ const MAX_OFFERS_HEARD = 10_000;
 
 type NodeMessage =
   | { op: 'offer'; offer: RemoteDialOffer }
-  | { op: 'close'; listenerId: string };
+  | { op: 'close'; listenerId: string }
+  | { op: 'ask'; requestId: string; from: string; question: ClusterQuestion }
+  | { op: 'answer'; requestId: string; from: string; answer: unknown };
+
+/** Questions of this node's control plane waiting for answers at once: a bound on what an admin's burst holds. */
+const MAX_QUESTIONS = 64;
+/** An answer carries a node's views: the inbox takes it up to this size (a larger one is dropped, and the node named unanswered). */
+const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
 export interface ClusterDirectoryOptions {
   redisUrl: string;
@@ -50,6 +59,9 @@ export class ClusterDirectory implements RouteDirectory {
   private lastRenewedAt: number;
   private renewing = false;
   private readonly addresses = new Map<string, { address: string; until: number }>();
+  /** This node's questions to the others, by request id, with what came back so far. */
+  private readonly questions = new Map<string, { answers: ClusterAnswers['answers']; waiting: Set<string>; done: () => void }>();
+  private questionsAsked = 0;
   /** Offers this node's inbox brought, by dial, until their dial-back comes or their dialer's wait is over. */
   private readonly offersHeard = new Map<string, { nodeId: string; until: number }>();
   private nodeAddress = '';
@@ -89,6 +101,7 @@ export class ClusterDirectory implements RouteDirectory {
     if (!parseNodeAddress(nodeAddress)) throw new Error(`REMOTED_NODE_ADDRESS ${nodeAddress}: expected host:port`);
     this.nodeAddress = nodeAddress;
     await this.redis.set(`${PREFIX}node:${this.nodeId}`, nodeAddress, 'PX', this.options.leaseMs * 3);
+    await this.announce();
     this.lastRenewedAt = Date.now();
     this.host = host;
     this.inbox.on('message', (_channel: string, text: string) => this.received(text));
@@ -101,6 +114,7 @@ export class ClusterDirectory implements RouteDirectory {
     clearInterval(this.renewTimer);
     await Promise.all([...this.releasing]);
     await this.redis.del(`${PREFIX}node:${this.nodeId}`).catch(() => undefined);
+    await this.redis.zrem(NODES, this.nodeId).catch(() => undefined);
     await Promise.all([quitOrDisconnect(this.inbox), quitOrDisconnect(this.redis)]);
   }
 
@@ -188,6 +202,35 @@ export class ClusterDirectory implements RouteDirectory {
     return verifyHopHeader(this.options.secret, this.nodeId, typeof value === 'string' ? value : undefined, path, id, Date.now());
   }
 
+  async askOthers(question: ClusterQuestion, timeoutMs: number): Promise<ClusterAnswers> {
+    const now = Date.now();
+    const others = (await this.redis.zrangebyscore(NODES, now, '+inf')).filter((nodeId) => nodeId !== this.nodeId);
+    if (others.length === 0) return { answers: [], unanswered: [] };
+    if (this.questions.size >= MAX_QUESTIONS) return { answers: [], unanswered: others };
+    const requestId = `${this.nodeId}:${++this.questionsAsked}`;
+    const asked = { answers: [] as ClusterAnswers['answers'], waiting: new Set(others), done: () => undefined as void };
+    const finished = new Promise<void>((resolve) => {
+      asked.done = resolve;
+      setTimeout(resolve, timeoutMs).unref();
+    });
+    this.questions.set(requestId, asked);
+    try {
+      const message = JSON.stringify({ op: 'ask', requestId, from: this.nodeId, question } satisfies NodeMessage);
+      await Promise.all(others.map((nodeId) => this.redis.publish(`${PREFIX}to:${nodeId}`, message).catch(() => 0)));
+      await finished;
+    } finally {
+      this.questions.delete(requestId);
+    }
+    return { answers: asked.answers, unanswered: [...asked.waiting] };
+  }
+
+  /** Keeps this node in the set of live nodes, for the control plane's questions. */
+  private async announce(): Promise<void> {
+    const now = Date.now();
+    await this.redis.zadd(NODES, now + this.options.leaseMs * 3, this.nodeId);
+    await this.redis.zremrangebyscore(NODES, '-inf', now);
+  }
+
   private async addressOf(nodeId: string): Promise<string | undefined> {
     const cached = this.addresses.get(nodeId);
     if (cached && cached.until > Date.now()) return cached.address;
@@ -208,8 +251,28 @@ export class ClusterDirectory implements RouteDirectory {
   }
 
   private received(text: string): void {
-    const message = text.length <= MAX_MESSAGE_BYTES ? parseMessage(text) : undefined;
+    const message = text.length <= MAX_ANSWER_BYTES ? parseMessage(text) : undefined;
     if (!message || !this.host) return;
+    if (message.op === 'answer') {
+      const asked = this.questions.get(message.requestId);
+      if (!asked || !asked.waiting.delete(message.from)) return;
+      asked.answers.push({ nodeId: message.from, answer: message.answer });
+      if (asked.waiting.size === 0) asked.done();
+      return;
+    }
+    // Only answers may be large: a question, an offer or a close is a few hundred bytes.
+    if (text.length > MAX_MESSAGE_BYTES) return;
+    if (message.op === 'ask') {
+      let answer: unknown;
+      try {
+        answer = this.host.answer(message.question);
+      } catch (err) {
+        this.options.log.warn({ err: (err as Error).message }, 'a question of another node was not answered');
+        return;
+      }
+      void this.send(message.from, { op: 'answer', requestId: message.requestId, from: this.nodeId, answer });
+      return;
+    }
     if (message.op === 'offer') {
       // Most dial-backs come to the node of their listener: it can find the dialer's node without Redis.
       if (this.offersHeard.size >= MAX_OFFERS_HEARD) this.offersHeard.clear();
@@ -225,6 +288,7 @@ export class ClusterDirectory implements RouteDirectory {
     const sentAt = Date.now();
     try {
       await this.redis.set(`${PREFIX}node:${this.nodeId}`, this.nodeAddress, 'PX', this.options.leaseMs * 3);
+      await this.announce();
       const { lost } = await this.leases.renew(this.host.heldListeners());
       this.lastRenewedAt = sentAt;
       for (const { listenerId } of lost) this.host.closeListener(listenerId, 'lease_lost');
@@ -255,6 +319,13 @@ function parseMessage(text: string): NodeMessage | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const record = value as Record<string, unknown>;
   if (record.op === 'close' && typeof record.listenerId === 'string') return { op: 'close', listenerId: record.listenerId };
+  if (record.op === 'answer' && typeof record.requestId === 'string' && typeof record.from === 'string') {
+    return { op: 'answer', requestId: record.requestId, from: record.from, answer: record.answer };
+  }
+  if (record.op === 'ask' && typeof record.requestId === 'string' && typeof record.from === 'string') {
+    const question = parseQuestion(record.question);
+    return question && { op: 'ask', requestId: record.requestId, from: record.from, question };
+  }
   if (record.op !== 'offer' || typeof record.offer !== 'object' || record.offer === null) return undefined;
   const offer = record.offer as Record<string, unknown>;
   const strings = ['path', 'listenerId', 'id', 'ipaddr', 'dialerNodeId'] as const;
@@ -270,4 +341,18 @@ function parseMessage(text: string): NodeMessage | undefined {
       dialerNodeId: offer.dialerNodeId as string,
     },
   };
+}
+
+/** A question of another node's control plane: a kind this release knows, and filter values that are strings. */
+function parseQuestion(value: unknown): ClusterQuestion | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { kind, filter } = value as { kind?: unknown; filter?: unknown };
+  if ((kind !== 'routes' && kind !== 'links') || typeof filter !== 'object' || filter === null) return undefined;
+  const fields: Record<string, string> = {};
+  for (const name of ['path', 'keyId', 'listenerId'] as const) {
+    const field = (filter as Record<string, unknown>)[name];
+    if (typeof field === 'string') fields[name] = field;
+    else if (field !== undefined) return undefined;
+  }
+  return kind === 'routes' ? { kind, filter: { path: fields.path, keyId: fields.keyId } } : { kind, filter: { listenerId: fields.listenerId, path: fields.path, keyId: fields.keyId } };
 }

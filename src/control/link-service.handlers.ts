@@ -15,14 +15,15 @@ export function linkServiceHandlers(relay: RelayAdmin): HandlersOf<typeof LinkSe
   };
 
   return {
-    listLinks(request) {
-      const links = relay.links({
+    // Cluster mode: every node's links, and the nodes that did not answer in time.
+    async listLinks(request) {
+      const { views, unanswered } = await relay.linksOfCluster({
         listenerId: parseOptionalName('route', request.route, 'routes'),
         keyId: parseOptionalName('key', request.key, 'keys'),
         path: request.path === '' ? undefined : request.path,
       });
-      const page = paginate(links, (link) => link.linkId, request);
-      return { links: page.items.map(linkViewToProto), nextPageToken: page.nextPageToken };
+      const page = paginate(views, (link) => link.linkId, request);
+      return { links: page.items.map(linkViewToProto), nextPageToken: page.nextPageToken, unansweredNodes: unanswered };
     },
 
     getLink(request) {

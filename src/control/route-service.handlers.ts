@@ -35,14 +35,15 @@ export function routeServiceHandlers(relay: RelayAdmin): HandlersOf<typeof Route
   };
 
   return {
-    listRoutes(request) {
-      const routes = relay.routes({
+    // Cluster mode: every node's listeners, and the nodes that did not answer in time.
+    async listRoutes(request) {
+      const { views, unanswered } = await relay.routesOfCluster({
         path: request.path === '' ? undefined : checkedPath('path', request.path),
         keyId: parseOptionalName('key', request.key, 'keys'),
       });
       // Path first, then id: the listeners of one path stay together and the page token stays exact.
-      const page = paginate(routes, (r: RouteView) => `${r.path}\u0000${r.listenerId}`, request);
-      return { routes: page.items.map(routeViewToProto), nextPageToken: page.nextPageToken };
+      const page = paginate(views, (r: RouteView) => `${r.path}\u0000${r.listenerId}`, request);
+      return { routes: page.items.map(routeViewToProto), nextPageToken: page.nextPageToken, unansweredNodes: unanswered };
     },
 
     getRoute(request) {

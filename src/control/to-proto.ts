@@ -58,8 +58,10 @@ export function routeToProto(route: RouteSnapshot): RouteInit {
 }
 
 /** A live route: the snapshot plus what its listener and the relay's tables know now. */
-export function routeViewToProto(route: RouteView): RouteInit {
+/** `node`: cluster mode, the node that holds it (empty on a single node). */
+export function routeViewToProto(route: RouteView & { node?: string }): RouteInit {
   return {
+    node: route.node ?? '',
     ...routeToProto(route),
     waitingDialers: route.waitingDialers,
     bytesToListener: BigInt(route.bytesToListener),
@@ -88,8 +90,10 @@ export function linkSnapshotToProto(snapshot: LinkSnapshot): LinkInit {
 }
 
 /** A live link: its snapshot plus idle time and timeout. */
-export function linkViewToProto(link: LinkView): LinkInit {
+/** `node`: cluster mode, the node that holds it (empty on a single node). */
+export function linkViewToProto(link: LinkView & { node?: string }): LinkInit {
   return {
+    node: link.node ?? '',
     ...linkSnapshotToProto(link),
     idleDuration: durationFromMs(link.idleMs),
     idleTimeout: durationFromMs(link.idleTimeoutMs),

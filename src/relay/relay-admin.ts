@@ -11,6 +11,7 @@ import type { Link } from './links/link';
 import { type LinkSnapshot, type RouteSnapshot, routeSnapshotOf } from './context/relay-events';
 import type { ListenerState, RouteListener } from './routes/listener-table';
 import type { RoutePolicy } from '../keys/route-policy';
+import type { ClusterQuestion } from './context/route-directory';
 
 // What readers need to name in the views and answers, from behind the door.
 export type { HeldCounts, KeyHoldings, SeveredCounts } from './key-enforcer';
@@ -41,8 +42,17 @@ export interface LinkView extends LinkSnapshot {
   moved: boolean;
 }
 
-/** The node's tables the door reads, from the same object its rooms work on. */
-export type RelayTables = Pick<DialsContext, 'listeners' | 'dialers' | 'links'>;
+/** The node's tables the door reads, from the same object its rooms work on, and (cluster mode) the directory of the others. */
+export type RelayTables = Pick<DialsContext, 'listeners' | 'dialers' | 'links' | 'directory'>;
+
+/** How long a cluster-wide view waits for the other nodes: past it, a node is named as unanswered. */
+const CLUSTER_ANSWER_TIMEOUT_MS = 1000;
+
+/** Views of every node (cluster mode), each with the node that holds it; `unanswered`: nodes that did not answer in time. */
+export interface ClusterViews<T> {
+  views: Array<T & { node?: string }>;
+  unanswered: string[];
+}
 
 export interface RouteFilter {
   path?: string;
@@ -130,6 +140,37 @@ export class RelayAdmin implements KeyHoldings {
       views.push(linkView(link, s, now));
     }
     return views;
+  }
+
+  /** routes() of every node (one node: this one's, with no node named). */
+  async routesOfCluster(filter: RouteFilter = {}): Promise<ClusterViews<RouteView>> {
+    return this.ofCluster({ kind: 'routes', filter }, this.routes(filter));
+  }
+
+  /** links() of every node (one node: this one's, with no node named). */
+  async linksOfCluster(filter: LinkFilter = {}): Promise<ClusterViews<LinkView>> {
+    return this.ofCluster({ kind: 'links', filter }, this.links(filter));
+  }
+
+  /** What another node's control plane asked of this one: its views, as JSON values. */
+  answer(question: ClusterQuestion): unknown {
+    return question.kind === 'routes' ? this.routes(question.filter) : this.links(question.filter);
+  }
+
+  private async ofCluster<T extends { since: Date }>(question: ClusterQuestion, local: T[]): Promise<ClusterViews<T>> {
+    const { directory } = this.tables;
+    if (!directory) return { views: local, unanswered: [] };
+    const { answers, unanswered } = await directory.askOthers(question, CLUSTER_ANSWER_TIMEOUT_MS);
+    const views: Array<T & { node?: string }> = local.map((view) => ({ ...view, node: directory.nodeId }));
+    for (const { nodeId, answer } of answers) {
+      if (!Array.isArray(answer)) {
+        unanswered.push(nodeId);
+        continue;
+      }
+      // Views crossed as JSON: the one Date in them comes back as its ISO text.
+      for (const view of answer as Array<T & { since: string }>) views.push({ ...view, since: new Date(view.since), node: nodeId });
+    }
+    return { views, unanswered: unanswered.sort() };
   }
 
   link(linkId: string): LinkView | undefined {

@@ -130,6 +130,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
       heldListeners: () => [...listeners.all()].map((listener) => ({ path: listener.path, listenerId: listener.id, state: listener.state === 'active' ? 'active' : 'draining' })),
       closeListener: (listenerId, reason) => listeners.find(listenerId)?.close(reason),
       offer: (offer) => this.offers.offerFromElsewhere(offer),
+      answer: (question) => this.admin.answer(question),
     };
     await directory.start(host, nodeAddress);
   }

@@ -6,7 +6,9 @@
  * goes away frees its paths within the lease.
  */
 import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
 import { CLOSE_REPLACED, randomToken } from '@remoted/sdk/protocol';
+import { adminClientFor } from '../control/control-helpers';
 import { buildRequest, connectTo, type RawResponse, readBytes, readResponse, webRouteHeaders } from '../helpers/raw-http';
 import { startRedis, type RunningRedis } from '../helpers/redis-server';
 import { dialBack, linkedSocket, startDial, TestListener } from '../helpers/relay-peers';
@@ -145,6 +147,42 @@ describe('cluster mode: routes and links across nodes', () => {
     await one.store.revoke(server.key.id);
     expect((await spareOnThree).status).toBe(502);
     expect(await (await openSpare(three)).answer).toMatchObject({ status: 403 });
+  });
+
+  it('lists the listeners and links of every node from any node\'s control plane, naming a node that does not answer', async () => {
+    const [one, two, three] = nodes;
+    const listener = await listenOn(one, '/listed');
+    const dial = startDial(two.port, '/listed', two.keys.client);
+    const notice = await listener.nextNotice();
+    const listenerSide = await dialBack(one.port, '/listed', one.keys.server, notice.id);
+    await dial.response;
+    const admin = adminClientFor(three);
+    try {
+      const routes = await admin.routes.listRoutes({ path: '/listed' });
+      expect(routes.routes.map((route) => route.node)).toEqual(['node-1']);
+      expect(routes.unansweredNodes).toEqual([]);
+      const links = await admin.links.listLinks({ path: '/listed' });
+      // The dialer's node holds the dialer's side and the hop; the listener's node the other half.
+      expect(links.links.map((link) => link.node).sort()).toEqual(['node-1', 'node-2']);
+      expect(links.links.every((link) => link.openTime !== undefined && link.path === '/listed')).toBe(true);
+
+      // A node that is in the cluster by its heartbeat but answers nothing (hung) is named, and the reply still comes.
+      const redisClient = new Redis(redis.url);
+      try {
+        await redisClient.zadd('remoted:nodes', Date.now() + 60_000, 'node-silent');
+        const started = Date.now();
+        const partial = await admin.links.listLinks({ path: '/listed' });
+        expect(partial.unansweredNodes).toEqual(['node-silent']);
+        expect(partial.links).toHaveLength(2);
+        expect(Date.now() - started).toBeLessThan(3000);
+      } finally {
+        await redisClient.zrem('remoted:nodes', 'node-silent');
+        redisClient.disconnect();
+      }
+    } finally {
+      admin.close();
+      listenerSide.socket.destroy();
+    }
   });
 
   it('answers a dial for a path no node listens on with 502, and a forged hop with 403', async () => {

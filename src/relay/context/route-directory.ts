@@ -39,8 +39,21 @@ export type ClusterClaim =
   | { admitted: true; replaces: ReadonlyArray<{ nodeId: string; listenerId: string }> }
   | { admitted: false; message: string };
 
+/** What the control plane may ask every node (cluster mode): its views, as plain JSON values. */
+export type ClusterQuestion =
+  | { kind: 'routes'; filter: { path?: string; keyId?: string } }
+  | { kind: 'links'; filter: { listenerId?: string; path?: string; keyId?: string } };
+
+/** The answers of the other nodes to a question, and the nodes that did not answer in time. */
+export interface ClusterAnswers {
+  answers: Array<{ nodeId: string; answer: unknown }>;
+  unanswered: string[];
+}
+
 /** What the relay tells the directory about its own listeners, and what it does when another node asks. */
 export interface DirectoryHost {
+  /** Another node's control plane asks for this node's views: plain JSON values. */
+  answer(question: ClusterQuestion): unknown;
   /** Every listener this node holds now, for the renewal of their leases. */
   heldListeners(): Array<{ path: string; listenerId: string; state: 'active' | 'draining' }>;
   /** Another node took the path over, or this node's lease ran out: the listener must go. */
@@ -79,6 +92,8 @@ export interface RouteDirectory {
   whereDialWaits(path: string, id: string): Promise<string | undefined>;
   /** Opens the hop to the dialer's node: its 101 read, and what came after it. */
   openHop(toNodeId: string, hop: HopRequest): Promise<{ socket: Socket; head: Buffer }>;
+  /** Asks every other live node; each answers through its host, or is named as unanswered after timeoutMs. */
+  askOthers(question: ClusterQuestion, timeoutMs: number): Promise<ClusterAnswers>;
   /** The hop request in these headers, when it is one a node of this cluster made for this node, for this path and id. */
   verifyHop(headers: Record<string, string | string[] | undefined>, path: string, id: string): HopRequest | undefined;
 }

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file remoted/admin/v1/link.proto.
  */
 export const file_remoted_admin_v1_link: GenFile = /*@__PURE__*/
-  fileDesc("ChtyZW1vdGVkL2FkbWluL3YxL2xpbmsucHJvdG8SEHJlbW90ZWQuYWRtaW4udjEiuQIKBExpbmsSDAoEbmFtZRgBIAEoCRINCgVyb3V0ZRgCIAEoCRIMCgRwYXRoGAMgASgJEhIKCmRpYWxlcl9rZXkYBCABKAkSFAoMbGlzdGVuZXJfa2V5GAUgASgJEhYKDmRpYWxlcl9hZGRyZXNzGAYgASgJEi0KCW9wZW5fdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGQoRYnl0ZXNfdG9fbGlzdGVuZXIYCCABKAQSFwoPYnl0ZXNfdG9fZGlhbGVyGAkgASgEEjAKDWlkbGVfZHVyYXRpb24YCiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLwoMaWRsZV90aW1lb3V0GAsgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uKr8CCg9MaW5rQ2xvc2VSZWFzb24SIQodTElOS19DTE9TRV9SRUFTT05fVU5TUEVDSUZJRUQQABIcChhMSU5LX0NMT1NFX1JFQVNPTl9DTE9TRUQQARIbChdMSU5LX0NMT1NFX1JFQVNPTl9FUlJPUhACEiIKHkxJTktfQ0xPU0VfUkVBU09OX0lETEVfVElNRU9VVBADEh4KGkxJTktfQ0xPU0VfUkVBU09OX1NIVVRET1dOEAQSHAoYTElOS19DTE9TRV9SRUFTT05fRk9SQ0VEEAUSIQodTElOS19DTE9TRV9SRUFTT05fS0VZX1JFVk9LRUQQBhIhCh1MSU5LX0NMT1NFX1JFQVNPTl9LRVlfRVhQSVJFRBAHEiYKIkxJTktfQ0xPU0VfUkVBU09OX0tFWV9PVVRfT0ZfU0NPUEUQCGIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChtyZW1vdGVkL2FkbWluL3YxL2xpbmsucHJvdG8SEHJlbW90ZWQuYWRtaW4udjEixwIKBExpbmsSDAoEbmFtZRgBIAEoCRINCgVyb3V0ZRgCIAEoCRIMCgRwYXRoGAMgASgJEhIKCmRpYWxlcl9rZXkYBCABKAkSFAoMbGlzdGVuZXJfa2V5GAUgASgJEhYKDmRpYWxlcl9hZGRyZXNzGAYgASgJEi0KCW9wZW5fdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGQoRYnl0ZXNfdG9fbGlzdGVuZXIYCCABKAQSFwoPYnl0ZXNfdG9fZGlhbGVyGAkgASgEEjAKDWlkbGVfZHVyYXRpb24YCiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLwoMaWRsZV90aW1lb3V0GAsgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEgwKBG5vZGUYDCABKAkqvwIKD0xpbmtDbG9zZVJlYXNvbhIhCh1MSU5LX0NMT1NFX1JFQVNPTl9VTlNQRUNJRklFRBAAEhwKGExJTktfQ0xPU0VfUkVBU09OX0NMT1NFRBABEhsKF0xJTktfQ0xPU0VfUkVBU09OX0VSUk9SEAISIgoeTElOS19DTE9TRV9SRUFTT05fSURMRV9USU1FT1VUEAMSHgoaTElOS19DTE9TRV9SRUFTT05fU0hVVERPV04QBBIcChhMSU5LX0NMT1NFX1JFQVNPTl9GT1JDRUQQBRIhCh1MSU5LX0NMT1NFX1JFQVNPTl9LRVlfUkVWT0tFRBAGEiEKHUxJTktfQ0xPU0VfUkVBU09OX0tFWV9FWFBJUkVEEAcSJgoiTElOS19DTE9TRV9SRUFTT05fS0VZX09VVF9PRl9TQ09QRRAIYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Two spliced connections: a dialer and its listener's dial-back.
@@ -94,6 +94,14 @@ export type Link = Message<"remoted.admin.v1.Link"> & {
    * @generated from field: google.protobuf.Duration idle_timeout = 11;
    */
   idleTimeout?: Duration | undefined;
+
+  /**
+   * Cluster mode: the id of the node that holds the link's dialer side, or, for
+   * the other half of a link over the node-to-node hop, its listener side; empty on a single node.
+   *
+   * @generated from field: string node = 12;
+   */
+  node: string;
 };
 
 /**
