@@ -100,7 +100,6 @@ export class ClusterDirectory implements RouteDirectory {
   async start(host: DirectoryHost, nodeAddress: string): Promise<void> {
     if (!parseNodeAddress(nodeAddress)) throw new Error(`REMOTED_NODE_ADDRESS ${nodeAddress}: expected host:port`);
     this.nodeAddress = nodeAddress;
-    await this.redis.set(`${PREFIX}node:${this.nodeId}`, nodeAddress, 'PX', this.options.leaseMs * 3);
     await this.announce();
     this.lastRenewedAt = Date.now();
     this.host = host;
@@ -208,27 +207,38 @@ export class ClusterDirectory implements RouteDirectory {
     if (others.length === 0) return { answers: [], unanswered: [] };
     if (this.questions.size >= MAX_QUESTIONS) return { answers: [], unanswered: others };
     const requestId = `${this.nodeId}:${++this.questionsAsked}`;
-    const asked = { answers: [] as ClusterAnswers['answers'], waiting: new Set(others), done: () => undefined as void };
-    const finished = new Promise<void>((resolve) => {
-      asked.done = resolve;
-      setTimeout(resolve, timeoutMs).unref();
+    const answers: ClusterAnswers['answers'] = [];
+    const waiting = new Set(others);
+    let timer: NodeJS.Timeout | undefined;
+    const finished = new Promise<void>((done) => {
+      this.questions.set(requestId, { answers, waiting, done });
+      timer = setTimeout(done, timeoutMs);
     });
-    this.questions.set(requestId, asked);
     try {
-      const message = JSON.stringify({ op: 'ask', requestId, from: this.nodeId, question } satisfies NodeMessage);
-      await Promise.all(others.map((nodeId) => this.redis.publish(`${PREFIX}to:${nodeId}`, message).catch(() => 0)));
+      await Promise.all(others.map((nodeId) => this.send(nodeId, { op: 'ask', requestId, from: this.nodeId, question })));
       await finished;
     } finally {
+      clearTimeout(timer);
       this.questions.delete(requestId);
     }
-    return { answers: asked.answers, unanswered: [...asked.waiting] };
+    return { answers, unanswered: [...waiting] };
   }
 
-  /** Keeps this node in the set of live nodes, for the control plane's questions. */
+  /**
+   * Keeps this node's hop address and its place in the set of live nodes (for
+   * the control plane's questions) for three leases, in one round trip.
+   */
   private async announce(): Promise<void> {
     const now = Date.now();
-    await this.redis.zadd(NODES, now + this.options.leaseMs * 3, this.nodeId);
-    await this.redis.zremrangebyscore(NODES, '-inf', now);
+    const liveForMs = this.options.leaseMs * 3;
+    const replies = await this.redis
+      .multi()
+      .set(`${PREFIX}node:${this.nodeId}`, this.nodeAddress, 'PX', liveForMs)
+      .zadd(NODES, now + liveForMs, this.nodeId)
+      .zremrangebyscore(NODES, '-inf', now)
+      .exec();
+    const failed = replies?.find(([err]) => err !== null)?.[0];
+    if (!replies || failed) throw failed ?? new Error('the node announcement was not run');
   }
 
   private async addressOf(nodeId: string): Promise<string | undefined> {
@@ -287,7 +297,6 @@ export class ClusterDirectory implements RouteDirectory {
     this.renewing = true;
     const sentAt = Date.now();
     try {
-      await this.redis.set(`${PREFIX}node:${this.nodeId}`, this.nodeAddress, 'PX', this.options.leaseMs * 3);
       await this.announce();
       const { lost } = await this.leases.renew(this.host.heldListeners());
       this.lastRenewedAt = sentAt;

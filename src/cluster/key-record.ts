@@ -3,7 +3,7 @@
  * file is the only one that knows the field names and their encoding, both
  * ways, so the store and the SQLite import cannot drift apart.
  */
-import { type ApiKey, KEY_LIMIT_NAMES, KEY_ROLES, type KeyLimits, type KeyRole, type UpdateKeyInput } from '../keys/api-key';
+import { type ApiKey, isKeyRole, KEY_LIMIT_NAMES, type KeyLimits, type UpdateKeyInput } from '../keys/api-key';
 import { isRoutePolicy } from '../keys/route-policy';
 
 /** A key and its secret's digest: what moves from one store to another (the secret itself is never stored). */
@@ -160,9 +160,6 @@ function parseScopes(text: string): string[] | undefined {
   return Array.isArray(scopes) && scopes.every((scope) => typeof scope === 'string') ? scopes : undefined;
 }
 
-export function isKeyRole(value: string | undefined): value is KeyRole {
-  return value !== undefined && (KEY_ROLES as readonly string[]).includes(value);
-}
 
 /** The bounds the SQLite store's column CHECKs hold, so that both stores refuse the same values. */
 function checkValues(key: ApiKey): void {

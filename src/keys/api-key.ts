@@ -4,6 +4,10 @@ import type { RoutePolicy } from './route-policy';
 export const KEY_ROLES = ['server', 'client', 'admin'] as const;
 export type KeyRole = (typeof KEY_ROLES)[number];
 
+export function isKeyRole(value: string | undefined): value is KeyRole {
+  return value !== undefined && (KEY_ROLES as readonly string[]).includes(value);
+}
+
 /**
  * Caps on what one key may hold at once, so that one tenant cannot use up the
  * relay-wide limits. Undefined means the relay's default (REMOTED_MAX_*_PER_KEY).

@@ -2,7 +2,7 @@
 import { chmodSync, closeSync, fchmodSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { type ApiKey, type CreateKeyInput, KEY_LIMIT_NAMES, KEY_ROLES, type KeyChange, type KeyLimitName, type KeyLimits, type KeyRole, type KeyStore, type ListKeysQuery, type RevokeOptions, type UpdateKeyInput } from './api-key';
+import { type ApiKey, type CreateKeyInput, isKeyRole, KEY_LIMIT_NAMES, type KeyChange, type KeyLimitName, type KeyLimits, type KeyRole, type KeyStore, type ListKeysQuery, type RevokeOptions, type UpdateKeyInput } from './api-key';
 import { digestsEqual, generateKeyId, generateSecret, hashSecret } from './key-secret';
 import { isRoutePolicy } from './route-policy';
 
@@ -275,7 +275,7 @@ export function readKeyFile(file: string): KeyFileEntry[] {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     return (db.prepare('SELECT * FROM api_keys ORDER BY id').all() as KeyRow[]).map((row) => {
-      if (!(KEY_ROLES as readonly string[]).includes(row.role)) throw new Error(`key ${row.id} in ${file} has an unknown role ${JSON.stringify(row.role)}`);
+      if (!isKeyRole(row.role)) throw new Error(`key ${row.id} in ${file} has an unknown role ${JSON.stringify(row.role)}`);
       return { key: toKey(row), secretDigest: row.secret_hash };
     });
   } finally {

@@ -139,15 +139,19 @@ export class LinkBroker {
     });
   }
 
+  /** A side that sent more than maxPreLinkBytes with its request is answered 503; true when it was. */
+  private refusesPreLinkBytes(call: Omit<WebRouteCall, 'key'>): boolean {
+    if (call.head.length <= this.ctx.config.limits.maxPreLinkBytes) return false;
+    this.ctx.events.emit('capacity:reached', { limit: 'pre_link_bytes', path: call.path });
+    replyError(call.socket, 'over_capacity', 'Too many bytes were sent before the link was made.');
+    return true;
+  }
+
   /** The dial's own limits (bytes sent early, links of its key); false when it was answered. */
   private admitsDial(call: WebRouteCall): boolean {
     const { config, events } = this.ctx;
-    const { socket, head, key, path } = call;
-    if (head.length > config.limits.maxPreLinkBytes) {
-      events.emit('capacity:reached', { limit: 'pre_link_bytes', path });
-      replyError(socket, 'over_capacity', 'Too many bytes were sent before the link was made.');
-      return false;
-    }
+    const { socket, key, path } = call;
+    if (this.refusesPreLinkBytes(call)) return false;
     const limits = keyLimitsOf(key, config.limits);
     if (this.linksPerKey.of(key.id) >= limits.maxLinks) {
       this.ctx.log.warn({ key: key.id, route: path, limit: limits.maxLinks }, 'links per key limit reached');
@@ -250,11 +254,7 @@ export class LinkBroker {
       return replyNoDialer(socket);
     }
     if (!dialers.remove(dialer)) return replyNoDialer(socket);
-    if (head.length > config.limits.maxPreLinkBytes) {
-      this.ctx.events.emit('capacity:reached', { limit: 'pre_link_bytes', path });
-      dialer.answerListenerGone();
-      return replyError(socket, 'over_capacity', 'Too many bytes were sent before the link was made.');
-    }
+    if (this.refusesPreLinkBytes(call)) return dialer.answerListenerGone();
     const dialerHead = dialer.release();
     const listenerSeconds = effectiveTimeoutSeconds(config.defaultTimeoutSeconds, call.requestedTimeoutSeconds);
     const answer = switchingAnswer(id);
@@ -284,10 +284,7 @@ export class LinkBroker {
     const nodeId = await directory.whereDialWaits(path, id);
     if (socket.destroyed) return;
     if (nodeId === undefined) return replyNoDialer(socket);
-    if (head.length > this.ctx.config.limits.maxPreLinkBytes) {
-      this.ctx.events.emit('capacity:reached', { limit: 'pre_link_bytes', path });
-      return replyError(socket, 'over_capacity', 'Too many bytes were sent before the link was made.');
-    }
+    if (this.refusesPreLinkBytes(call)) return;
     let hop: { socket: Socket; head: Buffer };
     try {
       hop = await directory.openHop(nodeId, { path, id, listenerKeyId: key.id, fromNodeId: directory.nodeId });
